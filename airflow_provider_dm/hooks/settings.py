@@ -1,0 +1,114 @@
+"""Connection settings of the Direct hook: hook kwargs override connection extras override
+defaults, with every extra coerced to its type (URI-form extras arrive as strings)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_dm.provider_info import (
+    ATTACHMENT_UPLOAD_URL,
+    DEFAULT_API_URL,
+    DEFAULT_UPLOAD_URL,
+)
+
+MEDIA_ROUTES = ("attachment", "classic")
+SESSION_VARIABLE = "instagram_direct_session__{}"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class DirectSettings:
+    """Everything the hook needs to build a client; secrets are kept out of the repr."""
+
+    conn_id: str
+    username: str
+    password: str = field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    upload_url: str = DEFAULT_UPLOAD_URL
+    proxy: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    send_interval: float = 0.0
+    totp_secret: str | None = field(default=None, repr=False)
+    session_variable: str = ""
+    verify_tls: bool = True
+    media_route: str = "attachment"
+    dry_run: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        conn_id: str,
+        login: str | None,
+        password: str | None,
+        host: str | None,
+        extra: Mapping[str, Any],
+        overrides: Mapping[str, Any],
+    ) -> DirectSettings:
+        """Merge the connection with hook kwargs (``None`` in ``overrides`` means unset)."""
+        values = {k: v for k, v in extra.items() if v not in (None, "")}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if not login:
+            raise ValueError(f"connection {conn_id!r}: login (the username) is empty")
+        api_url = _url(values.get("api_url") or host or DEFAULT_API_URL, "host")
+        media_route = str(values.get("media_route", "attachment"))
+        if media_route not in MEDIA_ROUTES:
+            raise ValueError(f"media_route: must be one of {MEDIA_ROUTES}, got {media_route!r}")
+        upload_url = values.get("upload_url") or _default_upload_url(api_url, media_route)
+        return cls(
+            conn_id=conn_id,
+            username=login,
+            password=password or "",
+            api_url=api_url,
+            upload_url=_url(upload_url, "upload_url"),
+            proxy=values.get("proxy") or None,
+            timeout=_number(values.get("timeout", 30.0), "timeout", minimum=0.001),
+            send_interval=_number(values.get("send_interval", 0.0), "send_interval", minimum=0),
+            totp_secret=values.get("totp_secret") or None,
+            session_variable=values.get("session_variable")
+            or f"instagram_direct_session__{conn_id}",
+            verify_tls=_boolean(values.get("verify_tls", True), "verify_tls"),
+            media_route=media_route,
+            dry_run=_boolean(values.get("dry_run", False), "dry_run"),
+        )
+
+
+def _url(value: str, name: str) -> str:
+    text = str(value).strip()
+    if "://" not in text:
+        text = f"https://{text}"
+    if not text.startswith(("http://", "https://")):
+        raise ValueError(f"{name}: must be an http(s) URL, got {value!r}")
+    return text if text.endswith("/") else f"{text}/"
+
+
+def _default_upload_url(api_url: str, media_route: str) -> str:
+    """The real service uploads attachments to its own host; any other server gets its root."""
+    if api_url == DEFAULT_API_URL:
+        return ATTACHMENT_UPLOAD_URL if media_route == "attachment" else DEFAULT_UPLOAD_URL
+    scheme, rest = api_url.split("://", 1)
+    return f"{scheme}://{rest.split('/', 1)[0]}/"
+
+
+def _number(value: Any, name: str, *, minimum: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: must be a number, got {value!r}") from None
+    if number < minimum:
+        raise ValueError(f"{name}: must be at least {minimum}, got {number}")
+    return number
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{name}: must be true or false, got {value!r}")

@@ -1,0 +1,125 @@
+"""The provider-info dict Airflow reads at discovery; it also declares the connection form.
+
+Airflow 3.3 builds the "Add Connection" form only from this dict, so every connection field
+lives here. This module imports nothing from Airflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CONN_TYPE = "instagram_direct"
+DEFAULT_CONN_ID = "instagram_direct_default"
+DEFAULT_API_URL = "https://i.instagram.com/api/v1/"
+DEFAULT_UPLOAD_URL = "https://i.instagram.com/"
+ATTACHMENT_UPLOAD_URL = "https://rupload.facebook.com/"
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+
+CONN_FIELDS: dict[str, dict[str, Any]] = {
+    "upload_url": {
+        "label": "Upload base URL",
+        "description": "Where photos and videos are uploaded. Empty: the service's own "
+        "upload host, or the API host's root for any other server.",
+        "schema": {**_NULLABLE_STRING, "format": "url"},
+    },
+    "proxy": {
+        "label": "Proxy URL",
+        "description": "HTTP(S) proxy for every request, e.g. http://user:pass@proxy:3128.",
+        "schema": _NULLABLE_STRING,
+    },
+    "timeout": {
+        "label": "Timeout (seconds)",
+        "description": "Per-request timeout.",
+        "schema": {"type": ["number", "null"], "default": 30, "minimum": 1},
+    },
+    "send_interval": {
+        "label": "Minimum seconds between sends",
+        "description": "Pacing, so that a DAG does not trip the service's spam limits.",
+        "schema": {"type": ["number", "null"], "default": 0, "minimum": 0},
+    },
+    "totp_secret": {
+        "label": "TOTP secret",
+        "description": "Base32 secret of the authenticator app; completes two-factor login.",
+        "schema": {**_NULLABLE_STRING, "format": "password"},
+    },
+    "session_variable": {
+        "label": "Session Variable",
+        "description": "Airflow Variable that keeps the logged-in session. "
+        "Empty: instagram_direct_session__<conn_id>.",
+        "schema": _NULLABLE_STRING,
+    },
+    "verify_tls": {
+        "label": "Verify TLS certificates",
+        "schema": {"type": ["boolean", "null"], "default": True},
+    },
+    "media_route": {
+        "label": "Media route",
+        "description": "attachment: the current upload and send flow; classic: "
+        "rupload_igphoto/configure_photo and rupload_igvideo/configure_video.",
+        "schema": {
+            "type": ["string", "null"],
+            "default": "attachment",
+            "enum": ["attachment", "classic"],
+        },
+    },
+    "dry_run": {
+        "label": "Dry run",
+        "description": "Validate and prepare every send, but send nothing.",
+        "schema": {"type": ["boolean", "null"], "default": False},
+    },
+}
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Return the provider-info dict for Airflow's provider manager."""
+    return {
+        "package-name": "airflow-provider-dm",
+        "name": "Instagram Direct",
+        "description": "Instagram Direct: fetch the inbox and threads, send every item type.",
+        "versions": ["0.1.0"],
+        "integrations": [
+            {
+                "integration-name": "Instagram Direct",
+                "external-doc-url": "https://developers.facebook.com/docs/instagram",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "Instagram Direct",
+                "python-modules": ["airflow_provider_dm.hooks.direct"],
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": "Instagram Direct",
+                "python-modules": [
+                    "airflow_provider_dm.operators.inbox",
+                    "airflow_provider_dm.operators.thread",
+                    "airflow_provider_dm.operators.send",
+                    "airflow_provider_dm.operators.upload",
+                ],
+            }
+        ],
+        "connection-types": [
+            {
+                "connection-type": CONN_TYPE,
+                "hook-class-name": "airflow_provider_dm.hooks.direct.DirectHook",
+                "hook-name": "Instagram Direct",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port", "extra"],
+                    "relabeling": {
+                        "login": "Username",
+                        "password": "Password",
+                        "host": "API base URL",
+                    },
+                    "placeholders": {
+                        "login": "your_username",
+                        "host": DEFAULT_API_URL,
+                    },
+                },
+                "conn-fields": CONN_FIELDS,
+            }
+        ],
+    }

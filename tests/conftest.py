@@ -1,0 +1,46 @@
+"""Shared fixtures: an isolated AIRFLOW_HOME and the protocol emulator over real HTTP.
+
+AIRFLOW_HOME and friends are set here, at import time, before anything imports Airflow.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="dm-airflow-home-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).parent / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+
+from airflow_provider_dm.emulator.control import EmulatorControl  # noqa: E402
+from airflow_provider_dm.emulator.server import Emulator  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def emulator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """One emulator for the whole session, seeded with `demo`, on a free loopback port."""
+    db = tmp_path_factory.mktemp("emulator") / "emulator.sqlite"
+    with Emulator(db_path=db, seed="demo", host="127.0.0.1", port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(emulator_server: Emulator) -> EmulatorControl:
+    """The session emulator, reset to a fresh `demo` seed (no faults, empty logs) for this test."""
+    control = EmulatorControl(emulator_server.url)
+    control.reset(seed="demo")
+    return control
+
+
+@pytest.fixture(scope="session")
+def bulk_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorControl]:
+    """A second emulator seeded with `bulk:1000`, for pagination tests; treat it as read-only."""
+    db = tmp_path_factory.mktemp("bulk-emulator") / "emulator.sqlite"
+    with Emulator(db_path=db, seed="bulk:1000", host="127.0.0.1", port=0) as server:
+        yield EmulatorControl(server.url)
