@@ -1,0 +1,130 @@
+"""The admin API under `/__emulator/`: ledger, request log, faults, reset, seed, incoming items.
+
+Admin requests are neither logged nor subject to faults. A reset wipes everything, sessions
+included, so a client must log in again afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+
+from airflow_provider_dm.emulator import fields
+from airflow_provider_dm.emulator.inbox import member_thread
+from airflow_provider_dm.emulator.seed import apply_seed, check_seed, describe_seed
+from airflow_provider_dm.emulator.shapes import compact, item_json
+from airflow_provider_dm.emulator.store import item_id_for
+from airflow_provider_dm.emulator.wire import Context, Request, Response, bad_request, ok
+
+REDACTED = "***"
+
+
+def handle_ledger(ctx: Context, req: Request) -> Response:
+    """`GET ledger`: every accepted item, oldest first."""
+    with ctx.store.lock:
+        rows = ctx.store.db.execute("SELECT * FROM ledger ORDER BY seq").fetchall()
+    items = [
+        {
+            "item_id": r["item_id"],
+            "kind": r["kind"],
+            "item_type": r["item_type"],
+            "thread_id": r["thread_id"],
+            "sender_pk": r["sender_pk"],
+            "client_context": r["client_context"],
+            "fields": json.loads(r["fields"]),
+            "upload": json.loads(r["upload"]) if r["upload"] else None,
+            "timestamp": r["timestamp"],
+        }
+        for r in rows
+    ]
+    return ok(items=items)
+
+
+def handle_requests(ctx: Context, req: Request) -> Response:
+    """`GET requests`: the request log, oldest first, secrets already redacted."""
+    ctx.store.flush_log()
+    with ctx.store.lock:
+        rows = ctx.store.db.execute("SELECT * FROM request_log ORDER BY seq").fetchall()
+    log = [
+        {
+            "method": r["method"],
+            "path": r["path"],
+            "query": json.loads(r["query"]),
+            "headers": json.loads(r["headers"]),
+            "form": json.loads(r["form"]),
+            "status": r["status"],
+            "at": r["at"],
+        }
+        for r in rows
+    ]
+    return ok(requests=log)
+
+
+def handle_faults(ctx: Context, req: Request) -> Response:
+    """`POST faults` adds a rule, `GET` lists them, `DELETE` clears them."""
+    if req.method == "DELETE":
+        ctx.faults.clear()
+    elif req.method == "POST":
+        ctx.faults.add(req.form)
+    return ok(faults=ctx.faults.list())
+
+
+def handle_reset(ctx: Context, req: Request) -> Response:
+    """`POST reset` (JSON `{"seed": ...}` optional): wipe everything and seed again."""
+    seed = req.form.get("seed") or ctx.seed
+    try:
+        check_seed(str(seed))
+    except ValueError as exc:
+        raise bad_request(f"Invalid seed: {exc}") from None
+    ctx.faults.clear()
+    with ctx.store.lock:
+        apply_seed(ctx.store, str(seed))
+        ctx.seed = str(seed)
+    return ok(seed=ctx.seed)
+
+
+def handle_seed(ctx: Context, req: Request) -> Response:
+    """`GET seed`: what the current seed created."""
+    with ctx.store.lock:
+        return ok(**describe_seed(ctx.store))
+
+
+def handle_config(ctx: Context, req: Request) -> Response:
+    """`POST config` (JSON `{"transcode_polls": K}`): change settings at run time."""
+    if "transcode_polls" in req.form:
+        value = req.form["transcode_polls"]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise bad_request("Invalid transcode_polls: a non-negative integer is needed")
+        ctx.transcode_polls = value
+    return ok(transcode_polls=ctx.transcode_polls)
+
+
+def handle_incoming(ctx: Context, req: Request) -> Response:
+    """`POST incoming` (JSON `{thread_id, user_pk, text}`): another participant sends a text.
+
+    The item lands in the thread like any other (unread for the viewer) but not in the
+    ledger, which records only what clients sent.
+    """
+    thread_id = fields.digits(req.form, "thread_id")
+    user_pk = int(fields.digits(req.form, "user_pk") or 0)
+    text = fields.text(req.form, "text")
+    with ctx.store.transaction() as db:
+        member_thread(ctx, str(thread_id), user_pk)
+        now = ctx.store.now_us()
+        item_id = item_id_for(now)
+        db.execute(
+            "INSERT INTO items (item_id, thread_id, user_id, timestamp, item_type, payload)"
+            " VALUES (?, ?, ?, ?, 'text', ?)",
+            (item_id, thread_id, user_pk, now, compact({"text": text})),
+        )
+        db.execute(
+            "UPDATE threads SET last_activity_at = ?, last_sender_pk = ? WHERE thread_id = ?",
+            (now, user_pk, thread_id),
+        )
+        db.execute(
+            "UPDATE members SET last_seen_at = ?, last_seen_item = ? WHERE thread_id = ?"
+            " AND user_pk = ?",
+            (now, item_id, thread_id, user_pk),
+        )
+        row = db.execute("SELECT * FROM items WHERE item_id = ?", (item_id,)).fetchone()
+        item = item_json(row, None)
+    return ok(item={**item, "thread_id": thread_id})

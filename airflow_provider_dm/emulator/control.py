@@ -1,0 +1,69 @@
+"""`EmulatorControl`: a small `requests` client of the emulator's admin API, for tests and demos."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+
+class EmulatorControl:
+    """Reads the ledger and request log, injects faults, resets and inspects the seed."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self._session = requests.Session()
+
+    def _call(self, method: str, name: str, payload: dict[str, Any] | None = None) -> dict:
+        response = self._session.request(
+            method, f"{self.url}/__emulator/{name}", json=payload, timeout=self.timeout
+        )
+        body = response.json()
+        if response.status_code != 200 or body.get("status") != "ok":
+            raise RuntimeError(f"emulator admin {name} failed: {body.get('message', body)}")
+        return body
+
+    def ledger(self) -> list[dict]:
+        """Every item the emulator accepted, oldest first."""
+        return self._call("GET", "ledger")["items"]
+
+    def requests(self) -> list[dict]:
+        """The request log (secrets redacted), oldest first."""
+        return self._call("GET", "requests")["requests"]
+
+    def add_fault(self, method: str, path: str, action: str, times: int = 1, **params: Any) -> None:
+        """Make the next `times` requests matching method + path prefix misbehave."""
+        spec = {"method": method, "path": path, "action": action, "times": times, **params}
+        self._call("POST", "faults", spec)
+
+    def faults(self) -> list[dict]:
+        """The fault rules still active."""
+        return self._call("GET", "faults")["faults"]
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        self._call("DELETE", "faults")
+
+    def reset(self, seed: str | None = None) -> None:
+        """Wipe everything (faults, logs, sessions included) and seed again."""
+        self._call("POST", "reset", {"seed": seed} if seed else {})
+
+    def seed(self) -> dict:
+        """What the seed created: users, threads, media, the viewer and the accounts."""
+        body = self._call("GET", "seed")
+        body.pop("status", None)
+        return body
+
+    def incoming(self, thread_id: str, user_pk: int, text: str) -> dict:
+        """Another participant sends `text` to the viewer's thread; returns the new item."""
+        payload = {"thread_id": str(thread_id), "user_pk": int(user_pk), "text": text}
+        return self._call("POST", "incoming", payload)["item"]
+
+    def configure(self, *, transcode_polls: int) -> None:
+        """Change run-time settings (how many upload_finish calls answer 202)."""
+        self._call("POST", "config", {"transcode_polls": transcode_polls})
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self._session.close()

@@ -1,0 +1,111 @@
+"""Each fault action, the admin API's own validation, and recovery after the rule is spent."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+from emulator_api import Api
+
+from airflow_provider_dm.emulator.control import EmulatorControl
+
+TEXT = "/api/v1/direct_v2/threads/broadcast/text/"
+
+
+def send(api: Api, seed: dict, token: str) -> requests.Response:
+    return api.send(
+        "text", {"text": "hi", "client_context": token}, seed["threads"][0]["thread_id"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "message"),
+    [
+        ("rate_limit", 429, "Please wait a few minutes before you try again."),
+        ("server_error", 500, "Internal server error"),
+        ("unavailable", 503, "Service unavailable"),
+        ("login_required", 403, "login_required"),
+        ("feedback_required", 400, "feedback_required"),
+        ("challenge_required", 400, "challenge_required"),
+    ],
+)
+def test_error_faults(api: Api, emulator: EmulatorControl, seed: dict, action, status, message):
+    emulator.add_fault("POST", TEXT, action, times=2, retry_after=7)
+    for _ in range(2):
+        response = send(api, seed, "1")
+        assert response.status_code == status and response.json()["message"] == message
+        assert response.json()["status"] == "fail"
+    if action == "rate_limit":
+        assert response.headers["Retry-After"] == "7"
+    if action == "feedback_required":
+        assert response.json()["spam"] is True and response.json()["feedback_url"]
+    assert emulator.ledger() == []
+    assert send(api, seed, "1").status_code == 200
+    assert emulator.faults() == []
+
+
+def test_media_needs_reupload(api: Api, emulator: EmulatorControl) -> None:
+    emulator.add_fault("POST", "/rupload_igphoto/", "media_needs_reupload")
+    response = api.upload("POST", "rupload_igphoto/1_0_1", data=b"\xff\xd8")
+    body = response.json()
+    assert response.status_code == 200 and body["status"] == "ok"
+    assert body["message"] == "media_needs_reupload" and body["error_title"]
+
+
+def test_drop_before_handling(api: Api, emulator: EmulatorControl, seed: dict) -> None:
+    emulator.add_fault("POST", TEXT, "drop")
+    with pytest.raises(requests.ConnectionError):
+        send(api, seed, "5")
+    assert emulator.ledger() == []
+    assert send(api, seed, "5").status_code == 200
+    assert len(emulator.ledger()) == 1
+
+
+def test_drop_after_handling_then_retry_is_deduped(api: Api, emulator: EmulatorControl, seed):
+    emulator.add_fault("POST", TEXT, "drop_after")
+    with pytest.raises(requests.ConnectionError):
+        send(api, seed, "6")
+    assert len(emulator.ledger()) == 1
+    retry = send(api, seed, "6")
+    assert retry.status_code == 200
+    assert retry.json()["payload"]["item_id"] == emulator.ledger()[0]["item_id"]
+    assert len(emulator.ledger()) == 1
+
+
+def test_delay(api: Api, emulator: EmulatorControl) -> None:
+    emulator.add_fault("GET", "/api/v1/direct_v2/inbox", "delay", seconds=0.3)
+    started = time.monotonic()
+    assert api.get("direct_v2/inbox/").status_code == 200
+    assert time.monotonic() - started >= 0.3
+    with pytest.raises(requests.Timeout):
+        emulator.add_fault("GET", "/api/v1/direct_v2/inbox", "delay", seconds=1)
+        api.session.get(f"{emulator.url}/api/v1/direct_v2/inbox/", timeout=0.2)
+
+
+def test_method_filter_and_bad_rules(api: Api, emulator: EmulatorControl) -> None:
+    emulator.add_fault("POST", "/api/v1/direct_v2/inbox/", "server_error")
+    assert api.get("direct_v2/inbox/").status_code == 200
+    assert len(emulator.faults()) == 1
+    emulator.clear_faults()
+    assert emulator.faults() == []
+    for rule in (
+        {"path": "/x", "action": "explode"},
+        {"path": "x", "action": "drop"},
+        {"path": "/x", "action": "drop", "times": 0},
+    ):
+        response = requests.post(f"{emulator.url}/__emulator/faults", json=rule, timeout=5)
+        assert response.status_code == 400 and response.json()["status"] == "fail"
+    bad_json = requests.post(f"{emulator.url}/__emulator/faults", data="{", timeout=5)
+    assert bad_json.status_code == 400
+    assert requests.get(f"{emulator.url}/__emulator/nothing", timeout=5).status_code == 404
+
+
+def test_reset_wipes_sessions_and_ledger(api: Api, emulator: EmulatorControl, seed) -> None:
+    send(api, seed, "8")
+    emulator.add_fault("GET", "/api/v1/", "server_error")
+    emulator.reset()
+    assert emulator.ledger() == [] and emulator.faults() == [] and emulator.requests() == []
+    assert api.get("direct_v2/inbox/").status_code == 403
+    assert json.dumps(emulator.seed()["threads"]) == json.dumps(seed["threads"])
