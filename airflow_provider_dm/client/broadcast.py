@@ -1,0 +1,233 @@
+"""Sending one item to many destinations, one broadcast per destination, each with its own
+``SendResult``; and finding an earlier send by its ``client_context`` (for task retries).
+
+Everything is validated before the first request. Addressing: a thread goes by
+``thread_ids``; a recipients list goes by ``recipient_users`` (the server finds or creates the
+conversation), except for attachment-route photos and videos, which need a thread id: it is
+looked up with ``get_by_participants``, and for a group with none yet created with
+``create_group_thread``. A single user with no thread yet cannot get an attachment (there is
+no way to open a 1:1 thread without sending something); that destination fails and says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_dm.client.client_context import new_client_context
+from airflow_provider_dm.client.destinations import (
+    Destination,
+    check_destinations,
+    resolve_destinations,
+)
+from airflow_provider_dm.client.errors import DirectError, InvalidInput
+from airflow_provider_dm.client.items import BroadcastSpec, Item, check_route
+from airflow_provider_dm.client.upload import TranscodeWait, until_transcoded
+
+if TYPE_CHECKING:
+    from airflow_provider_dm.client.transport import Transport
+
+ClientContext = str | Callable[[Destination], str] | None
+_NEEDS_THREAD = ("photo_attachment", "raven_attachment")
+_WAITS_FOR_TRANSCODE = ("raven_attachment", "configure_video")
+_THREAD_PAGE = 20
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened at one destination: ``status`` is sent, already_sent or failed."""
+
+    destination: str
+    thread_id: str | None
+    item_id: str | None
+    client_context: str
+    status: str
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict, e.g. for XCom."""
+        return asdict(self)
+
+
+def _contexts(client_context: ClientContext, destinations: list[Destination]) -> list[str]:
+    tokens = []
+    for destination in destinations:
+        if client_context is None:
+            token = new_client_context()
+        elif isinstance(client_context, str):
+            token = client_context
+        elif callable(client_context):
+            token = client_context(destination)
+        else:
+            raise InvalidInput("client_context", "must be a string, a callable or None")
+        if not isinstance(token, str) or not token.strip() or len(token) > 64:
+            raise InvalidInput("client_context", f"must be a non-empty string, got {token!r}")
+        tokens.append(token)
+    return tokens
+
+
+def user_id_resolver(transport: Transport) -> Callable[[str], str]:
+    """``username -> pk`` through ``users/{username}/usernameinfo/``."""
+
+    def user_id_for(username: str) -> str:
+        answer = transport.api("GET", f"users/{username}/usernameinfo/")
+        return str(answer["user"]["pk"])
+
+    return user_id_for
+
+
+def send(
+    transport: Transport,
+    item: Item,
+    *,
+    recipients: Any = None,
+    threads: Any = None,
+    client_context: ClientContext = None,
+    route: str = "attachment",
+    transcode_wait: TranscodeWait | None = None,
+) -> list[SendResult]:
+    """Send ``item`` to every destination and return one result per destination.
+
+    ``client_context``: one token for all (the server dedupes per thread), a callable of the
+    ``Destination``, or None for a fresh token each. A destination failing with a
+    ``DirectError`` gives a ``failed`` result and the others still go.
+    """
+    if not isinstance(item, Item):
+        raise InvalidInput("item", f"must be an item (Text, Link, ...), got {type(item).__name__}")
+    spec = item.broadcast(check_route(route))
+    check_destinations(recipients, threads)
+    if client_context is not None and not callable(client_context):
+        _contexts(client_context, [Destination(thread_id="0")])
+    destinations = resolve_destinations(
+        recipients, threads, user_id_for=user_id_resolver(transport)
+    )
+    tokens = _contexts(client_context, destinations)
+    wait = transcode_wait or TranscodeWait()
+    results = []
+    for destination, token in zip(destinations, tokens, strict=True):
+        try:
+            results.append(_send_one(transport, spec, destination, token, wait))
+        except DirectError as exc:
+            results.append(
+                SendResult(str(destination), destination.thread_id, None, token, "failed", str(exc))
+            )
+    return results
+
+
+def _send_one(
+    transport: Transport,
+    spec: BroadcastSpec,
+    destination: Destination,
+    token: str,
+    wait: TranscodeWait,
+) -> SendResult:
+    thread_id = destination.thread_id
+    if thread_id is None and spec.kind in _NEEDS_THREAD:
+        thread_id = thread_for(transport, destination, create=True)
+    if thread_id is not None:
+        address: dict[str, Any] = {"thread_ids": [thread_id]}
+    else:
+        address = {"recipient_users": [list(destination.user_ids)]}
+    form = {**transport.common_send_fields(token), **address, **spec.fields}
+    if spec.signed:
+        form["_uid"] = str(transport.state.user_id)
+
+    def post() -> dict[str, Any]:
+        return transport.api(
+            "POST", spec.endpoint, params=spec.params or None, form=form, signed=spec.signed
+        )
+
+    transport.pace()
+    answer = until_transcoded(post, wait) if spec.kind in _WAITS_FOR_TRANSCODE else post()
+    payload = answer.get("payload") or next(iter(answer.get("message_metadata") or []), {})
+    return SendResult(
+        destination=str(destination),
+        thread_id=str(payload.get("thread_id") or thread_id or "") or None,
+        item_id=str(payload["item_id"]) if payload.get("item_id") else None,
+        client_context=str(payload.get("client_context") or token),
+        status="sent",
+    )
+
+
+def thread_for(
+    transport: Transport, destination: Destination, *, create: bool = False
+) -> str | None:
+    """The thread id of a destination: its own, or the conversation with exactly its users
+    (``get_by_participants``); with ``create``, a missing group is created."""
+    if destination.thread_id is not None:
+        return destination.thread_id
+    answer = transport.api(
+        "GET",
+        "direct_v2/threads/get_by_participants/",
+        params={"recipient_users": json.dumps(list(destination.user_ids), separators=(",", ":"))},
+    )
+    found = (answer.get("thread") or {}).get("thread_id") or answer.get("thread_id")
+    if found or not create:
+        return str(found) if found else None
+    if not destination.is_group:
+        raise DirectError(
+            f"no thread with user {destination.user_ids[0]} yet, and an attachment needs one; "
+            "send a text first or use the classic media route",
+            endpoint="direct_v2/threads/get_by_participants/",
+        )
+    identity = transport.common_send_fields(new_client_context())
+    created = transport.api(
+        "POST",
+        "direct_v2/create_group_thread/",
+        form={
+            "recipient_users": list(destination.user_ids),
+            "thread_title": "",
+            "_uuid": identity["_uuid"],
+            "_uid": str(transport.state.user_id),
+            "client_context": identity["client_context"],
+        },
+        signed=True,
+    )
+    thread_id = created.get("thread_id") or (created.get("thread") or {}).get("thread_id")
+    if not thread_id:
+        raise DirectError(
+            "create_group_thread answered without a thread_id",
+            endpoint="direct_v2/create_group_thread/",
+            payload=created,
+        )
+    return str(thread_id)
+
+
+def find_sent(
+    transport: Transport,
+    destination: Destination | str,
+    client_context: str,
+    *,
+    look_back: int = 50,
+) -> SendResult | None:
+    """The earlier send with ``client_context`` among the newest ``look_back`` items of the
+    destination's thread, as an ``already_sent`` result; None when it is not there."""
+    if isinstance(destination, str):
+        destination = Destination.parse(destination)
+    thread_id = thread_for(transport, destination)
+    if thread_id is None:
+        return None
+    seen, cursor = 0, None
+    while seen < look_back:
+        params: dict[str, Any] = {"limit": min(_THREAD_PAGE, look_back - seen)}
+        if cursor:
+            params.update(cursor=cursor, direction="older")
+        thread = transport.api("GET", f"direct_v2/threads/{thread_id}/", params=params)["thread"]
+        items = thread.get("items") or []
+        for item in items:
+            if item.get("client_context") == client_context:
+                return SendResult(
+                    str(destination),
+                    thread_id,
+                    str(item["item_id"]),
+                    client_context,
+                    "already_sent",
+                )
+        seen += len(items)
+        next_cursor = thread.get("oldest_cursor")
+        if not items or not thread.get("has_older") or not next_cursor or next_cursor == cursor:
+            return None
+        cursor = next_cursor
+    return None

@@ -1,0 +1,383 @@
+"""``DirectClient``: the public face of the client. Login and session, lookups, reading the
+inbox and threads page by page, and uploads and sends (delegated to the sending modules)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_dm.client import login as login_flow
+from airflow_provider_dm.client.errors import InvalidInput, NotFound, TwoFactorRequired
+from airflow_provider_dm.client.models import Item, Thread, User, to_micros
+from airflow_provider_dm.client.pagination import Listing, Page
+from airflow_provider_dm.client.state import Credentials, SessionState
+from airflow_provider_dm.client.transport import DEFAULT_API_URL, DEFAULT_UPLOAD_URL, Transport
+
+if TYPE_CHECKING:
+    from airflow_provider_dm.client.broadcast import SendResult
+    from airflow_provider_dm.client.upload import Upload
+
+log = logging.getLogger(__name__)
+
+SELECTED_FILTERS = ("unread", "flagged")
+FOLDERS = {"primary": 0, "general": 1}
+
+
+def _positive(name: str, value: int | None, *, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(name, f"must be a positive integer, got {value!r}")
+
+
+def _moment(name: str, value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise InvalidInput(name, f"must be a datetime, got {type(value).__name__}")
+    return to_micros(value)
+
+
+class DirectClient:
+    """A client of the Direct protocol for one account.
+
+    ``state`` restores a saved session (no network call). With ``credentials``, a call that
+    meets an expired session logs in once, reports the new state to ``on_login`` and is sent
+    again; without them ``LoginRequired`` is raised. ``send_interval`` paces sends.
+    """
+
+    def __init__(
+        self,
+        api_url: str = DEFAULT_API_URL,
+        upload_url: str = DEFAULT_UPLOAD_URL,
+        state: SessionState | None = None,
+        timeout: float = 30.0,
+        proxy: str | None = None,
+        verify: bool | str = True,
+        send_interval: float = 0.0,
+        media_route: str = "attachment",
+        credentials: Credentials | None = None,
+        on_login: Callable[[SessionState], Any] | None = None,
+        *,
+        retry_attempts: int = 4,
+        retry_max_wait: float = 30.0,
+        retry_total: float = 60.0,
+    ) -> None:
+        self.transport = Transport(
+            api_url,
+            upload_url,
+            state,
+            timeout=timeout,
+            proxy=proxy,
+            verify=verify,
+            send_interval=send_interval,
+            retry_attempts=retry_attempts,
+            retry_max_wait=retry_max_wait,
+            retry_total=retry_total,
+        )
+        self.media_route = media_route
+        self.credentials = credentials
+        self.on_login = on_login
+        if credentials is not None:
+            self.transport.on_login_required = self._login_again
+
+    @property
+    def state(self) -> SessionState:
+        """The session state (device identity and session); ``to_json()`` saves it."""
+        return self.transport.state
+
+    def __repr__(self) -> str:
+        return f"DirectClient(api_url={self.transport.api_url!r}, state={self.state!r})"
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.transport.close()
+
+    def __enter__(self) -> DirectClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- session --------------------------------------------------------------------------
+
+    def login(self, username: str, password: str, totp_secret: str | None = None) -> SessionState:
+        """Log in (two-factor by TOTP when ``totp_secret`` is given) and return the state.
+
+        Raises ``BadPassword``, ``InvalidUser``, ``TwoFactorRequired`` or ``ChallengeRequired``.
+        """
+        login_flow.login(self.transport, username, password, totp_secret)
+        return self._logged_in()
+
+    def two_factor_login(
+        self, error: TwoFactorRequired, code: str, *, sms: bool = True
+    ) -> SessionState:
+        """Complete a login that raised ``error`` with a code received by SMS (or, with
+        ``sms=False``, read from an authenticator)."""
+        method = login_flow.SMS_METHOD if sms else login_flow.TOTP_METHOD
+        login_flow.two_factor_login(self.transport, error, code, method=method)
+        return self._logged_in()
+
+    def logout(self) -> None:
+        """End the session on the server and forget it locally (device identity stays)."""
+        state = self.state
+        try:
+            self.transport.api(
+                "POST",
+                "accounts/logout/",
+                form={
+                    "one_tap_app_login": True,
+                    "guid": state.uuid,
+                    "phone_id": state.phone_id,
+                    "device_id": state.android_id,
+                    "_uuid": state.uuid,
+                },
+                signed=True,
+                retry=False,
+            )
+        finally:
+            state.clear_session()
+
+    def _logged_in(self) -> SessionState:
+        if self.on_login is not None:
+            self.on_login(self.state)
+        return self.state
+
+    def _login_again(self) -> None:
+        credentials = self.credentials
+        assert credentials is not None
+        self.login(credentials.username, credentials.password, credentials.totp_secret)
+
+    def current_user(self) -> User:
+        """The logged-in account (a cheap authenticated call: it validates the session)."""
+        answer = self.transport.api("GET", "accounts/current_user/", params={"edit": "true"})
+        return User.parse(answer.get("user"))
+
+    def user_id_for(self, username: str) -> int:
+        """The pk of ``username`` (``NotFound`` when there is no such user)."""
+        if not isinstance(username, str) or not username.strip():
+            raise InvalidInput("username", "must be a non-empty string")
+        name = username.strip().lstrip("@")
+        answer = self.transport.api("GET", f"users/{name}/usernameinfo/")
+        user = User.parse(answer.get("user"))
+        if not user.pk:
+            raise NotFound(f"no user named {name}", endpoint=f"users/{name}/usernameinfo/")
+        return user.pk
+
+    # -- reading --------------------------------------------------------------------------
+
+    def inbox_page(
+        self,
+        cursor: str | None = None,
+        *,
+        pending: bool = False,
+        selected_filter: str | None = None,
+        folder: str | int | None = None,
+        page_size: int = 20,
+        thread_message_limit: int = 10,
+        seq_id: Any = None,
+    ) -> Page[Thread]:
+        """One inbox page (the pending inbox with ``pending``); ``cursor`` from the previous."""
+        params: dict[str, Any] = {
+            "visual_message_return_type": "unseen",
+            "persistentBadging": "true",
+            "limit": page_size,
+            "thread_message_limit": thread_message_limit,
+        }
+        if cursor:
+            params.update(cursor=cursor, direction="older", fetch_reason="page_scroll")
+            if seq_id is not None:
+                params["seq_id"] = seq_id
+        else:
+            params["fetch_reason"] = "initial_snapshot"
+        if selected_filter:
+            params["selected_filter"] = selected_filter
+        if folder is not None:
+            params["folder"] = FOLDERS.get(folder, folder) if isinstance(folder, str) else folder
+        endpoint = "direct_v2/pending_inbox/" if pending else "direct_v2/inbox/"
+        answer = self.transport.api("GET", endpoint, params=params)
+        inbox = answer.get("inbox") if isinstance(answer.get("inbox"), dict) else {}
+        threads = tuple(Thread.parse(t) for t in inbox.get("threads") or [] if isinstance(t, dict))
+        cursor_out = inbox.get("oldest_cursor")
+        return Page(
+            threads,
+            str(cursor_out) if cursor_out else None,
+            bool(inbox.get("has_older")),
+            answer,
+        )
+
+    def iter_inbox(
+        self,
+        *,
+        pending: bool = False,
+        selected_filter: str | None = None,
+        folder: str | int | None = None,
+        page_size: int = 20,
+        thread_message_limit: int = 10,
+        since: datetime | None = None,
+        max_threads: int | None = None,
+    ) -> Listing[Thread]:
+        """Every thread of the inbox, newest activity first, fetched page by page.
+
+        ``since`` stops at the first thread whose last activity is at or before it (an
+        incremental fetch); ``max_threads`` caps the count. The returned ``Listing`` tells
+        ``pages``, ``cursor`` and ``newest`` as it goes.
+        """
+        if selected_filter not in (None, *SELECTED_FILTERS):
+            raise InvalidInput(
+                "selected_filter",
+                f"must be one of {SELECTED_FILTERS} or None, got {selected_filter!r}",
+            )
+        if folder is not None and folder not in FOLDERS and folder not in (0, 1):
+            raise InvalidInput("folder", f"must be primary, general, 0 or 1, got {folder!r}")
+        _positive("page_size", page_size)
+        _positive("thread_message_limit", thread_message_limit)
+        _positive("max_threads", max_threads, allow_none=True)
+        since_us = _moment("since", since)
+        seq: dict[str, Any] = {}
+
+        def fetch(cursor: str | None) -> Page[Thread]:
+            page = self.inbox_page(
+                cursor,
+                pending=pending,
+                selected_filter=selected_filter,
+                folder=folder,
+                page_size=page_size,
+                thread_message_limit=thread_message_limit,
+                seq_id=seq.get("seq_id"),
+            )
+            seq["seq_id"] = page.raw.get("seq_id")
+            return page
+
+        def stop(thread: Thread) -> bool:
+            stamp = thread.last_activity_at_us
+            return since_us is not None and stamp is not None and stamp <= since_us
+
+        return Listing(fetch, stop=stop if since_us is not None else None, limit=max_threads)
+
+    def thread_page(
+        self, thread_id: str, cursor: str | None = None, *, page_size: int = 20
+    ) -> Page[Item]:
+        """One page of a thread's items, newest first, with the thread itself in ``raw``."""
+        tid = _thread_id(thread_id)
+        params: dict[str, Any] = {"visual_message_return_type": "unseen", "limit": page_size}
+        if cursor:
+            params.update(cursor=cursor, direction="older")
+        answer = self.transport.api("GET", f"direct_v2/threads/{tid}/", params=params)
+        thread = answer.get("thread") if isinstance(answer.get("thread"), dict) else {}
+        items = tuple(Item.parse(i) for i in thread.get("items") or [] if isinstance(i, dict))
+        cursor_out = thread.get("oldest_cursor")
+        return Page(
+            items, str(cursor_out) if cursor_out else None, bool(thread.get("has_older")), answer
+        )
+
+    def get_thread(self, thread_id: str, *, page_size: int = 20) -> Thread:
+        """A thread with its newest ``page_size`` items (``NotFound`` for an unknown id)."""
+        _positive("page_size", page_size)
+        return Thread.parse(self.thread_page(thread_id, page_size=page_size).raw.get("thread"))
+
+    def iter_thread_items(
+        self,
+        thread_id: str,
+        *,
+        page_size: int = 20,
+        since: datetime | None = None,
+        since_item_id: str | None = None,
+        max_items: int | None = None,
+    ) -> Listing[Item]:
+        """Every item of a thread, newest first, page by page.
+
+        Stops before the first item at or before ``since`` or at/older than ``since_item_id``
+        (incremental fetches); ``max_items`` caps the count.
+        """
+        tid = _thread_id(thread_id)
+        _positive("page_size", page_size)
+        _positive("max_items", max_items, allow_none=True)
+        since_us = _moment("since", since)
+        if since_item_id is not None and not str(since_item_id).strip():
+            raise InvalidInput("since_item_id", "must be a non-empty item id")
+        mark = str(since_item_id).strip() if since_item_id is not None else None
+
+        def stop(item: Item) -> bool:
+            if (
+                since_us is not None
+                and item.timestamp_us is not None
+                and item.timestamp_us <= since_us
+            ):
+                return True
+            return mark is not None and _not_newer(item.item_id, mark)
+
+        def fetch(cursor: str | None) -> Page[Item]:
+            return self.thread_page(tid, cursor, page_size=page_size)
+
+        wants_stop = since_us is not None or mark is not None
+        return Listing(fetch, stop=stop if wants_stop else None, limit=max_items)
+
+    def thread_by_participants(self, user_ids: Sequence[int | str]) -> Thread | None:
+        """The conversation with exactly these other users, or None when there is none."""
+        if isinstance(user_ids, (str, int)) or not user_ids:
+            raise InvalidInput("user_ids", "must be a non-empty list of user ids")
+        ids = [int(str(u)) for u in user_ids if str(u).strip().isdigit()]
+        if len(ids) != len(user_ids):
+            raise InvalidInput("user_ids", f"must all be numeric user ids, got {list(user_ids)!r}")
+        answer = self.transport.api(
+            "GET",
+            "direct_v2/threads/get_by_participants/",
+            params={"recipient_users": json.dumps(ids, separators=(",", ":"))},
+        )
+        thread = answer.get("thread")
+        if isinstance(thread, dict) and thread.get("thread_id"):
+            return Thread.parse(thread)
+        if answer.get("thread_id"):
+            return Thread.parse(answer)
+        return None
+
+    # -- sending (delegated) -------------------------------------------------------------
+
+    def upload_photo(self, source: Any, **kwargs: Any) -> Upload:
+        """Upload a photo (path, bytes or file); see ``client.upload.upload_photo``."""
+        from airflow_provider_dm.client.upload import upload_photo
+
+        return upload_photo(self.transport, source, route=self.media_route, **kwargs)
+
+    def upload_video(self, path: Any, **kwargs: Any) -> Upload:
+        """Upload an MP4 video; see ``client.upload.upload_video``."""
+        from airflow_provider_dm.client.upload import upload_video
+
+        return upload_video(self.transport, path, route=self.media_route, **kwargs)
+
+    def send(
+        self,
+        item: Any,
+        recipients: Any = None,
+        threads: Any = None,
+        client_context: Any = None,
+    ) -> list[SendResult]:
+        """Send ``item`` to each destination; see ``client.broadcast.send``."""
+        from airflow_provider_dm.client.broadcast import send
+
+        return send(
+            self.transport,
+            item,
+            recipients=recipients,
+            threads=threads,
+            client_context=client_context,
+            route=self.media_route,
+        )
+
+
+def _thread_id(thread_id: Any) -> str:
+    text = str(thread_id).strip() if isinstance(thread_id, (str, int)) else ""
+    if not text.isdigit():
+        raise InvalidInput("thread_id", f"must be a numeric thread id, got {thread_id!r}")
+    return text
+
+
+def _not_newer(item_id: str, mark: str) -> bool:
+    """True when ``item_id`` is ``mark`` or older (ids grow with time when both are numeric)."""
+    if item_id.isdigit() and mark.isdigit():
+        return int(item_id) <= int(mark)
+    return item_id == mark

@@ -1,0 +1,325 @@
+"""The Direct item types: one small immutable class per type, each validating itself and
+knowing its broadcast endpoint and form fields on both media routes.
+
+Routes: ``"attachment"`` (the current Messenger-rupload flow: ``photo_attachment`` and the
+signed ``raven_attachment?video=1``, addressed by ``attachment_fbid``) and ``"classic"``
+(``configure_photo`` / ``configure_video`` addressed by ``upload_id``). Text, link, profile
+and media shares are the same on both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+
+from airflow_provider_dm.client.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from airflow_provider_dm.client.upload import Upload
+
+ROUTES = ("attachment", "classic")
+MAX_TEXT_LENGTH = 1000
+MEDIA_SHARE_TYPES = ("photo", "video")
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+_TRAILING_PUNCTUATION = ".,;:!?)]}'\""
+_DIGITS = re.compile(r"[0-9]{1,40}")
+_MEDIA_ID = re.compile(r"[0-9]{1,40}(_[0-9]{1,20})?")
+
+
+@dataclass(frozen=True)
+class BroadcastSpec:
+    """How one item is sent on one route: ``POST direct_v2/threads/broadcast/{kind}/``."""
+
+    kind: str
+    fields: dict[str, Any]
+    params: dict[str, str] = field(default_factory=dict)
+    signed: bool = False
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint relative to the API base URL."""
+        return f"direct_v2/threads/broadcast/{self.kind}/"
+
+
+def check_route(route: str) -> str:
+    """Return ``route`` if it is a known media route, else raise ``InvalidInput``."""
+    if route not in ROUTES:
+        raise InvalidInput("route", f"must be one of {ROUTES}, got {route!r}")
+    return route
+
+
+def numeric_id(value: Any, name: str) -> str:
+    """Return ``value`` as a string of digits, or raise ``InvalidInput`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidInput(name, f"must be a numeric id, got {type(value).__name__}")
+    text = str(value).strip()
+    if not _DIGITS.fullmatch(text):
+        raise InvalidInput(name, f"must be a numeric id, got {text!r}")
+    return text
+
+
+def _check_text(text: Any, name: str = "text") -> str:
+    if not isinstance(text, str):
+        raise InvalidInput(name, f"must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise InvalidInput(name, "is empty")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise InvalidInput(name, f"is {len(text)} characters long; the limit is {MAX_TEXT_LENGTH}")
+    return text
+
+
+def urls_in(text: str) -> tuple[str, ...]:
+    """The http(s) URLs standing in ``text``, in order, without trailing punctuation."""
+    found: list[str] = []
+    for match in _URL_IN_TEXT.finditer(text):
+        url = match.group(0).rstrip(_TRAILING_PUNCTUATION)
+        if url not in found:
+            found.append(url)
+    return tuple(found)
+
+
+def _check_url(url: Any) -> str:
+    if not isinstance(url, str):
+        raise InvalidInput("urls", f"every URL must be a string, got {type(url).__name__}")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in url:
+        raise InvalidInput("urls", f"{url!r} is not an http(s) URL")
+    return url
+
+
+class Item:
+    """Base of the item types: the registry key ``kind`` and the route-specific broadcast."""
+
+    kind: ClassVar[str]
+
+    def broadcast(self, route: str = "attachment") -> BroadcastSpec:
+        """The broadcast kind, query params, signing and kind-specific fields for ``route``."""
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able description (``kind`` plus the item's own fields), e.g. for dry runs."""
+        values = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return {"kind": self.kind, **values}
+
+
+@dataclass(frozen=True)
+class Text(Item):
+    """A plain text message (at most 1000 characters)."""
+
+    text: str
+    kind: ClassVar[str] = "text"
+
+    def __post_init__(self) -> None:
+        _check_text(self.text)
+
+    def broadcast(self, route: str = "attachment") -> BroadcastSpec:
+        check_route(route)
+        return BroadcastSpec("text", {"text": self.text})
+
+
+@dataclass(frozen=True)
+class Link(Item):
+    """A message with clickable links; every URL in ``urls`` must stand in ``text``.
+
+    Without ``urls`` the list is built from the URLs found in the text.
+    """
+
+    text: str
+    urls: tuple[str, ...] | None = None
+    kind: ClassVar[str] = "link"
+
+    def __post_init__(self) -> None:
+        _check_text(self.text)
+        if self.urls is None:
+            urls = urls_in(self.text)
+            if not urls:
+                raise InvalidInput("text", "contains no http(s) URL; send it as Text instead")
+        else:
+            if isinstance(self.urls, str) or not isinstance(self.urls, (list, tuple)):
+                raise InvalidInput("urls", "must be a list of URLs, e.g. ['https://example.com']")
+            if not self.urls:
+                raise InvalidInput("urls", "is empty; omit it to take the URLs from the text")
+            urls = tuple(_check_url(url) for url in self.urls)
+            missing = [url for url in urls if url not in self.text]
+            if missing:
+                raise InvalidInput("urls", f"{missing[0]!r} does not stand in the text")
+        object.__setattr__(self, "urls", urls)
+
+    def broadcast(self, route: str = "attachment") -> BroadcastSpec:
+        check_route(route)
+        return BroadcastSpec("link", {"link_text": self.text, "link_urls": list(self.urls or ())})
+
+
+@dataclass(frozen=True)
+class ProfileShare(Item):
+    """A share of a user's profile, by user id."""
+
+    user_id: str
+    kind: ClassVar[str] = "profile"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "user_id", numeric_id(self.user_id, "user_id"))
+
+    def broadcast(self, route: str = "attachment") -> BroadcastSpec:
+        check_route(route)
+        return BroadcastSpec("profile", {"profile_user_id": self.user_id})
+
+
+@dataclass(frozen=True)
+class MediaShare(Item):
+    """A share of a feed post: ``media_id`` as ``{pk}_{owner}`` or bare digits."""
+
+    media_id: str
+    media_type: str = "photo"
+    kind: ClassVar[str] = "media_share"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.media_id, bool) or not isinstance(self.media_id, (str, int)):
+            raise InvalidInput("media_id", "must be a string like '3141592_25025320'")
+        media_id = str(self.media_id).strip()
+        if not _MEDIA_ID.fullmatch(media_id):
+            raise InvalidInput(
+                "media_id", f"must be digits or '{{pk}}_{{owner_pk}}' digits, got {media_id!r}"
+            )
+        if self.media_type not in MEDIA_SHARE_TYPES:
+            raise InvalidInput(
+                "media_type", f"must be one of {MEDIA_SHARE_TYPES}, got {self.media_type!r}"
+            )
+        object.__setattr__(self, "media_id", media_id)
+
+    def broadcast(self, route: str = "attachment") -> BroadcastSpec:
+        check_route(route)
+        return BroadcastSpec(
+            "media_share", {"media_id": self.media_id}, params={"media_type": self.media_type}
+        )
+
+
+def _check_upload_ids(item: Photo | Video) -> None:
+    object.__setattr__(item, "upload_id", numeric_id(item.upload_id, "upload_id"))
+    if item.media_id is not None:
+        object.__setattr__(item, "media_id", numeric_id(item.media_id, "media_id"))
+
+
+def _upload_fields(upload: Upload | dict[str, Any], kind: str) -> dict[str, Any]:
+    values = upload if isinstance(upload, dict) else upload.to_dict()
+    if values.get("kind") != kind:
+        raise InvalidInput(
+            "upload_id", f"is a {values.get('kind')} upload; a {kind} upload is needed here"
+        )
+    return values
+
+
+def _needs_media_id(item: Photo | Video) -> str:
+    if item.media_id is None:
+        raise InvalidInput(
+            "upload_id",
+            f"the attachment route sends the media_id of a messenger upload; build the item "
+            f"with {type(item).__name__}.from_upload(upload) or use route='classic'",
+        )
+    return item.media_id
+
+
+@dataclass(frozen=True)
+class Photo(Item):
+    """An uploaded photo: ``upload_id`` (classic route) and ``media_id`` (attachment route)."""
+
+    upload_id: str
+    media_id: str | None = None
+    kind: ClassVar[str] = "photo"
+
+    def __post_init__(self) -> None:
+        _check_upload_ids(self)
+
+    @classmethod
+    def from_upload(cls, upload: Upload | dict[str, Any]) -> Photo:
+        """The item for a photo ``Upload`` (or its ``to_dict()``); a video upload is refused."""
+        values = _upload_fields(upload, "photo")
+        return cls(upload_id=values["upload_id"], media_id=values.get("media_id"))
+
+    def broadcast(self, route: str = "attachment") -> BroadcastSpec:
+        if check_route(route) == "classic":
+            return BroadcastSpec(
+                "configure_photo", {"upload_id": self.upload_id, "allow_full_aspect_ratio": "true"}
+            )
+        fields = {
+            "attachment_fbid": _needs_media_id(self),
+            "allow_full_aspect_ratio": "true",
+            "send_attribution": "inbox",
+        }
+        return BroadcastSpec("photo_attachment", fields)
+
+
+@dataclass(frozen=True)
+class Video(Item):
+    """An uploaded MP4 video; ``duration_ms`` feeds the clip length of the attachment route."""
+
+    upload_id: str
+    media_id: str | None = None
+    duration_ms: int | None = None
+    kind: ClassVar[str] = "video"
+
+    def __post_init__(self) -> None:
+        _check_upload_ids(self)
+        if self.duration_ms is not None and (
+            isinstance(self.duration_ms, bool)
+            or not isinstance(self.duration_ms, int)
+            or self.duration_ms < 0
+        ):
+            raise InvalidInput(
+                "duration_ms", f"must be a whole number ≥ 0, got {self.duration_ms!r}"
+            )
+
+    @classmethod
+    def from_upload(cls, upload: Upload | dict[str, Any]) -> Video:
+        """The item for a video ``Upload`` (or its ``to_dict()``); a photo upload is refused."""
+        values = _upload_fields(upload, "video")
+        return cls(
+            upload_id=values["upload_id"],
+            media_id=values.get("media_id"),
+            duration_ms=values.get("duration_ms"),
+        )
+
+    def broadcast(self, route: str = "attachment") -> BroadcastSpec:
+        if check_route(route) == "classic":
+            return BroadcastSpec(
+                "configure_video",
+                {"upload_id": self.upload_id, "video_result": "", "sampled": "true"},
+            )
+        media_id = _needs_media_id(self)
+        length = round((self.duration_ms or 0) / 1000, 3)
+        fields: dict[str, Any] = {
+            "attachment_fbid": media_id,
+            "video_result": media_id,
+            "upload_id": self.upload_id,
+            "original_media_type": "2",
+            "view_mode": "permanent",
+            "reshare_mode": "allow_reshare",
+            "configure_mode": "2",
+            "source_type": "3",
+            "send_attribution": "direct_composer",
+            "length": length,
+            "clips": [{"length": length, "source_type": "3", "camera_position": "back"}],
+            "poster_frame_index": 0,
+            "audio_muted": False,
+        }
+        return BroadcastSpec("raven_attachment", fields, params={"video": "1"}, signed=True)
+
+
+ITEM_TYPES: dict[str, type[Item]] = {
+    cls.kind: cls for cls in (Text, Link, ProfileShare, MediaShare, Photo, Video)
+}
+
+
+def item_from_dict(values: dict[str, Any]) -> Item:
+    """Rebuild an item from its ``to_dict()`` form (the inverse, validated again)."""
+    kind = values.get("kind")
+    if kind not in ITEM_TYPES:
+        raise InvalidInput("kind", f"must be one of {sorted(ITEM_TYPES)}, got {kind!r}")
+    fields = {k: v for k, v in values.items() if k != "kind"}
+    try:
+        return ITEM_TYPES[kind](**fields)
+    except TypeError as exc:
+        raise InvalidInput("kind", f"wrong fields for a {kind} item: {exc}") from None
