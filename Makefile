@@ -17,7 +17,7 @@ $(STAMP): $(BIN)/uv pyproject.toml requirements/lock.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m airflow_provider_dm.demo
+	$(BIN)/python scripts/demo.py
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,103 @@
+"""Connection settings: hook kwargs override extras override defaults; extras are coerced."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_dm.hooks.settings import DirectSettings
+from airflow_provider_dm.provider_info import (
+    ATTACHMENT_UPLOAD_URL,
+    CONN_FIELDS,
+    DEFAULT_API_URL,
+    DEFAULT_UPLOAD_URL,
+    get_provider_info,
+)
+
+
+def build(extra=None, overrides=None, host=None, login="someone"):
+    return DirectSettings.build(
+        conn_id="dm",
+        login=login,
+        password="pw-secret",
+        host=host,
+        extra=extra or {},
+        overrides=overrides or {},
+    )
+
+
+def test_defaults_point_at_the_real_service():
+    settings = build()
+    assert settings.api_url == DEFAULT_API_URL
+    assert settings.upload_url == ATTACHMENT_UPLOAD_URL
+    assert settings.timeout == 30.0
+    assert settings.send_interval == 0.0
+    assert settings.verify_tls is True
+    assert settings.media_route == "attachment"
+    assert settings.dry_run is False
+    assert settings.session_variable == "instagram_direct_session__dm"
+
+
+def test_classic_route_uploads_to_the_api_host():
+    assert build(extra={"media_route": "classic"}).upload_url == DEFAULT_UPLOAD_URL
+
+
+def test_any_other_server_gets_uploads_at_its_root():
+    settings = build(host="http://127.0.0.1:8080/api/v1")
+    assert settings.api_url == "http://127.0.0.1:8080/api/v1/"
+    assert settings.upload_url == "http://127.0.0.1:8080/"
+
+
+def test_uri_form_extras_are_coerced_from_strings():
+    settings = build(
+        extra={"timeout": "12.5", "send_interval": "2", "verify_tls": "false", "dry_run": "True"}
+    )
+    assert settings.timeout == 12.5
+    assert settings.send_interval == 2.0
+    assert settings.verify_tls is False
+    assert settings.dry_run is True
+
+
+def test_hook_kwargs_override_extras():
+    settings = build(
+        extra={"timeout": 5, "media_route": "classic", "session_variable": "from_extra"},
+        overrides={"timeout": 7, "media_route": None, "session_variable": "from_kwarg"},
+    )
+    assert settings.timeout == 7.0
+    assert settings.media_route == "classic"
+    assert settings.session_variable == "from_kwarg"
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"timeout": "soon"}, "timeout"),
+        ({"send_interval": -1}, "send_interval"),
+        ({"verify_tls": "maybe"}, "verify_tls"),
+        ({"media_route": "carrier-pigeon"}, "media_route"),
+        ({"upload_url": "ftp://example"}, "upload_url"),
+    ],
+)
+def test_bad_extras_name_the_field(extra, field):
+    with pytest.raises(ValueError, match=field):
+        build(extra=extra)
+
+
+def test_missing_username_is_refused():
+    with pytest.raises(ValueError, match="login"):
+        build(login="")
+
+
+def test_secrets_stay_out_of_the_repr():
+    settings = build(extra={"totp_secret": "JBSWY3DPEHPK3PXP", "proxy": "http://u:pw@proxy:3128"})
+    text = repr(settings)
+    for secret in ("pw-secret", "JBSWY3DPEHPK3PXP", "u:pw@proxy"):
+        assert secret not in text
+
+
+def test_every_form_field_is_a_setting():
+    fields = {f for f in DirectSettings.__dataclass_fields__}
+    assert set(CONN_FIELDS) <= fields
+    conn_type = get_provider_info()["connection-types"][0]
+    assert conn_type["connection-type"] == "instagram_direct"
+    assert conn_type["hook-name"] == "Instagram Direct"
+    assert CONN_FIELDS["totp_secret"]["schema"]["format"] == "password"
