@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -57,10 +58,21 @@ def airflow_env(url: str) -> dict[str, str]:
     }
 
 
-def run(cmd: list[str], env: dict[str, str]) -> None:
-    """Run an Airflow command, failing the demo if it fails."""
-    print(f"$ {' '.join(cmd)}", flush=True)
-    subprocess.run(cmd, env=env, check=True)
+def run(cmd: list[str], env: dict[str, str], log: Path) -> None:
+    """Run an Airflow command with its output in ``log``; on failure show the log's tail."""
+    print(f"$ {' '.join(Path(c).name if c.startswith('/') else c for c in cmd)}", flush=True)
+    with log.open("a") as out:
+        done = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    if done.returncode:
+        print("".join(log.read_text().splitlines(keepends=True)[-60:]), file=sys.stderr)
+        raise subprocess.CalledProcessError(done.returncode, cmd)
+
+
+def print_tasks(log: Path) -> None:
+    """List the tasks `airflow dags test` ran, from its log."""
+    ended = re.findall(r"\[DAG TEST\] end task task_id=(\S+) map_index=(-?\d+)", log.read_text())
+    names = [task if index == "-1" else f"{task}[{index}]" for task, index in ended]
+    print(f"{len(names)} tasks succeeded: {', '.join(names)}")
 
 
 def describe(row: dict) -> str:
@@ -112,9 +124,12 @@ def main() -> int:
         env = airflow_env(url)
         airflow = str(BIN / "airflow")
         started = time.monotonic()
-        run([airflow, "db", "migrate"], env)
-        run([airflow, "dags", "test", DAG_ID], env)
-        print(f"\n{DAG_ID} finished in {time.monotonic() - started:.0f} s")
+        log = STATE / "demo.log"
+        log.unlink(missing_ok=True)
+        run([airflow, "db", "migrate"], env, log)
+        run([airflow, "dags", "test", DAG_ID], env, log)
+        print(f"\n{DAG_ID} finished in {time.monotonic() - started:.0f} s (Airflow's log: {log})")
+        print_tasks(log)
         print_ledger(url, db)
     except subprocess.CalledProcessError as exc:
         print(f"\nthe demo failed: {exc}", file=sys.stderr)

@@ -16,7 +16,6 @@ _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="dm-airflow-home-"))
 os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).parent / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 
 from airflow_provider_dm.emulator.control import EmulatorControl  # noqa: E402
 from airflow_provider_dm.emulator.server import Emulator  # noqa: E402

@@ -7,27 +7,10 @@ import json
 import logging
 
 import pytest
+from direct_connection import connection_json, logins
 
 from airflow_provider_dm.emulator.control import EmulatorControl
 from airflow_provider_dm.hooks.direct import DirectHook
-
-
-def connection_json(url: str, **extra: object) -> str:
-    return json.dumps(
-        {
-            "conn_type": "instagram_direct",
-            "login": "airflow_demo",
-            "password": "demo-password",
-            "host": f"{url}/api/v1/",
-            "extra": {"timeout": "10", **extra},
-        }
-    )
-
-
-def logins(control: EmulatorControl) -> int:
-    return sum(
-        1 for r in control.requests() if r["path"].rstrip("/").endswith("accounts/login")
-    )
 
 
 @pytest.fixture

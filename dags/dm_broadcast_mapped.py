@@ -1,0 +1,43 @@
+"""dm_broadcast_mapped: one message fanned out to every destination listed in a file.
+
+Each line of `data/destinations.json` becomes one mapped task (dynamic task mapping with
+`expand_kwargs`), so one failing destination is retried on its own. A retried or cleared
+task sends with the same client_context and first looks for its earlier send, so every
+destination gets the message exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import dag, task
+
+from airflow_provider_dm.operators.send import DirectSendMessageOperator
+
+DESTINATIONS = Path(__file__).parent / "data" / "destinations.json"
+
+
+@dag(
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["instagram_direct", "example"],
+    default_args={"retries": 3, "retry_delay": timedelta(seconds=5)},
+)
+def dm_broadcast_mapped():
+    @task
+    def read_destinations() -> list[dict]:
+        """One dict per conversation: {"threads": [...]} or {"recipients": [[...]]}."""
+        return json.loads(DESTINATIONS.read_text())
+
+    DirectSendMessageOperator.partial(
+        task_id="announce",
+        text="Maintenance tonight at 22:00 UTC ({{ ds }}).",
+        max_active_tis_per_dag=2,
+    ).expand_kwargs(read_destinations())
+
+
+dm_broadcast_mapped()
