@@ -1,0 +1,1 @@
+"""Airflow operators for Instagram Direct: fetch the inbox and threads, upload media, send items."""

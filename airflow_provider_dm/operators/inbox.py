@@ -1,0 +1,144 @@
+"""``DirectFetchInboxOperator``: every thread of the inbox (or the pending inbox), as a compact
+XCom summary or, for large inboxes, a JSON Lines export on shared storage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_dm.operators.export import collect, iso, output_path_value, parse_since
+from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_dm.client import Thread
+
+SELECTED_FILTERS = ("unread", "flagged")
+SUMMARY_LIMIT = 1000
+
+
+def _positive_or_none(name: str, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{name}: must be a positive integer or None, got {value!r}")
+
+
+class DirectFetchInboxOperator(BaseOperator):
+    """Fetch every inbox thread, page by page, newest activity first.
+
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param pending: read the pending inbox (message requests) instead.
+    :param selected_filter: ``"unread"`` or ``"flagged"``, or None for all threads.
+    :param max_threads: stop after this many threads.
+    :param since: only threads with activity after this moment (templated; a datetime or an
+        ISO-8601 string, e.g. ``"{{ prev_data_interval_end_success }}"`` for daily
+        incremental fetches; empty or ``"None"`` means everything).
+    :param output_path: a local path or any ``ObjectStoragePath`` URL (templated). When set,
+        one JSON object per thread (raw payload included) is written there atomically and the
+        XCom is ``{"path", "count", "newest_timestamp"}``. Without it the XCom is a compact
+        summary, refused past ``summary_limit`` threads.
+    :param page_size: threads per inbox page.
+    :param summary_limit: the most threads a summary may hold.
+
+    The summary XCom is a list, one small dict per thread, newest activity first:
+    ``{thread_id, title, users: [{pk, username}], last_activity_at, unseen, pending,
+    last_item}``; so ``inbox.output.map(lambda t: t["thread_id"])`` can feed ``.expand()``.
+    """
+
+    template_fields: Sequence[str] = ("direct_conn_id", "since", "output_path")
+    ui_color = "#f3e5f5"
+
+    def __init__(
+        self,
+        *,
+        direct_conn_id: str = DEFAULT_CONN_ID,
+        pending: bool = False,
+        selected_filter: str | None = None,
+        max_threads: int | None = None,
+        since: Any = None,
+        output_path: str | None = None,
+        page_size: int = 20,
+        summary_limit: int = SUMMARY_LIMIT,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(pending, bool):
+            raise ValueError(f"pending: must be True or False, got {pending!r}")
+        if selected_filter not in (None, *SELECTED_FILTERS):
+            raise ValueError(
+                f"selected_filter: must be one of {SELECTED_FILTERS} or None, "
+                f"got {selected_filter!r}"
+            )
+        _positive_or_none("max_threads", max_threads)
+        _positive_or_none("page_size", page_size)
+        _positive_or_none("summary_limit", summary_limit)
+        self.direct_conn_id = direct_conn_id
+        self.pending = pending
+        self.selected_filter = selected_filter
+        self.max_threads = max_threads
+        self.since = since
+        self.output_path = output_path
+        self.page_size = page_size
+        self.summary_limit = summary_limit
+
+    def execute(self, context: Context) -> dict[str, Any] | list[dict[str, Any]]:
+        from airflow_provider_dm.hooks.direct import DirectHook
+
+        try:
+            since = parse_since(self.since)
+            output_path = output_path_value(self.output_path)
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        client = DirectHook(self.direct_conn_id).get_conn()
+        threads = client.iter_inbox(
+            pending=self.pending,
+            selected_filter=self.selected_filter,
+            page_size=self.page_size,
+            since=since,
+            max_threads=self.max_threads,
+        )
+        self.log.info(
+            "Fetching the %s inbox%s%s",
+            "pending" if self.pending else "main",
+            f" (filter {self.selected_filter})" if self.selected_filter else "",
+            f" since {iso(since)}" if since else "",
+        )
+        try:
+            summaries, count = collect(
+                threads,
+                output_path=output_path,
+                record=thread_record,
+                summary=thread_summary,
+                limit=self.summary_limit,
+                what="threads",
+                log=self.log,
+            )
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        if summaries is not None:
+            return summaries
+        self.log.info("Exported %d threads to %s", count, output_path)
+        newest = iso(threads.newest.last_activity_at) if threads.newest else None
+        return {"path": output_path, "count": count, "newest_timestamp": newest}
+
+
+def thread_summary(thread: Thread) -> dict[str, Any]:
+    """A thread in a few small fields, for XCom."""
+    last = thread.items[0] if thread.items else None
+    return {
+        "thread_id": thread.thread_id,
+        "title": thread.title,
+        "users": [{"pk": u.pk, "username": u.username} for u in thread.users],
+        "last_activity_at": iso(thread.last_activity_at),
+        "unseen": thread.unseen,
+        "pending": thread.pending,
+        "last_item": last.preview if last is not None else None,
+    }
+
+
+def thread_record(thread: Thread) -> dict[str, Any]:
+    """One export line: the summary plus the raw thread payload."""
+    return {**thread_summary(thread), "raw": thread.raw}

@@ -1,0 +1,430 @@
+"""Send operators: one base for destinations, exactly-once across task retries, dry runs and
+partial failure; each subclass only builds its item.
+
+Exactly once: the ``client_context`` of each (dag_id, task_id, run_id, map_index, destination,
+item) is derived deterministically, so a retried or cleared task sends with the same token.
+On a retry (try_number > 1) the destination thread's newest items are searched for that token
+first; a hit is recorded as ``already_sent`` and not sent again (the server also dedupes a
+repeated token). One destination failing does not stop the others: the task fails at the end,
+naming the failed destinations, and its retry sends only what is missing.
+
+The XCom is one record per destination: ``{destination, thread_id, item_id, client_context,
+status, error}`` with status ``sent``, ``already_sent`` or ``failed`` (``dry_run`` in a dry run,
+with the ``item`` that would be sent).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_dm.operators.upload import (
+    check_photo_options,
+    inspect_media,
+    media_source,
+    upload_media,
+)
+from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_dm.client import DirectClient
+    from airflow_provider_dm.client.broadcast import SendResult
+    from airflow_provider_dm.client.destinations import Destination
+    from airflow_provider_dm.client.items import Item
+
+LOOK_BACK = 50
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """A validated item, before any request: ``key`` identifies it for the client_context,
+    ``preview`` describes it for a dry run, ``make`` yields the item (uploading if need be)."""
+
+    key: str
+    preview: dict[str, Any]
+    make: Callable[[DirectClient], Item]
+
+
+def _plan_of(item: Item) -> SendPlan:
+    values = item.to_dict()
+    return SendPlan(json.dumps(values, sort_keys=True), values, lambda client: item)
+
+
+def _address(destination: Destination) -> dict[str, Any]:
+    if destination.thread_id is not None:
+        return {"threads": [destination.thread_id]}
+    return {"recipients": [list(destination.user_ids)]}
+
+
+def _has_usernames(recipients: Any) -> bool:
+    return any(
+        isinstance(ref, str) and ref.strip().startswith("@")
+        for group in recipients or ()
+        if isinstance(group, (list, tuple))
+        for ref in group
+    )
+
+
+class DirectSendBaseOperator(BaseOperator):
+    """Send one item to every destination, at most once each across retries.
+
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :param look_back: how many of a thread's newest items a retry searches for an earlier send.
+    """
+
+    template_fields: Sequence[str] = ("direct_conn_id", "recipients", "threads")
+    template_fields_renderers: ClassVar[dict[str, str]] = {"recipients": "json", "threads": "json"}
+    ui_color = "#e3f2fd"
+
+    def __init__(
+        self,
+        *,
+        recipients: Any = None,
+        threads: Any = None,
+        direct_conn_id: str = DEFAULT_CONN_ID,
+        dry_run: bool | None = None,
+        look_back: int = LOOK_BACK,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if dry_run is not None and not isinstance(dry_run, bool):
+            raise ValueError(f"dry_run: must be True, False or None, got {dry_run!r}")
+        if isinstance(look_back, bool) or not isinstance(look_back, int) or look_back < 1:
+            raise ValueError(f"look_back: must be a positive whole number, got {look_back!r}")
+        self.recipients = recipients
+        self.threads = threads
+        self.direct_conn_id = direct_conn_id
+        self.dry_run = dry_run
+        self.look_back = look_back
+
+    def build_item(self, context: Context) -> Item:
+        """The item to send, from the rendered fields (validated by the item class)."""
+        raise NotImplementedError
+
+    def plan(self, context: Context, route: str) -> SendPlan:
+        """Validate everything the send needs, with no request; by default ``build_item``."""
+        item = self.build_item(context)
+        item.broadcast(route)
+        return _plan_of(item)
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        from airflow_provider_dm.client.destinations import check_destinations
+        from airflow_provider_dm.client.errors import InvalidInput
+        from airflow_provider_dm.hooks.direct import DirectHook
+
+        hook = DirectHook(self.direct_conn_id, dry_run=self.dry_run)
+        try:
+            check_destinations(self.recipients, self.threads)
+            plan = self.plan(context, hook.settings.media_route)
+        except (InvalidInput, ValueError) as exc:
+            raise AirflowFailException(str(exc)) from exc
+        if hook.settings.dry_run:
+            return self._dry_run(hook, plan, context)
+        client = hook.get_conn()
+        destinations = self._destinations(client)
+        tokens = {d: self._client_context(context, d, plan) for d in destinations}
+        results: dict[Destination, SendResult] = {}
+        if context["ti"].try_number > 1:
+            results.update(self._already_sent(client, tokens))
+        missing = [d for d in destinations if d not in results]
+        if missing:
+            try:
+                item = plan.make(client)
+            except InvalidInput as exc:
+                raise AirflowFailException(str(exc)) from exc
+            for destination in missing:
+                (result,) = client.send(
+                    item, client_context=tokens[destination], **_address(destination)
+                )
+                results[destination] = result
+        records = [results[d].to_dict() for d in destinations]
+        for record in records:
+            self.log.info(
+                "%s %s: thread %s, item %s",
+                record["destination"],
+                record["status"],
+                record["thread_id"],
+                record["item_id"],
+            )
+        failed = [r for r in records if r["status"] == "failed"]
+        if failed:
+            listing = "; ".join(f"{r['destination']} ({r['error']})" for r in failed)
+            raise AirflowException(
+                f"failed to send to {len(failed)} of {len(records)} destinations: {listing}"
+            )
+        return records
+
+    def _destinations(self, client: DirectClient | None) -> list[Destination]:
+        from airflow_provider_dm.client.destinations import resolve_destinations
+
+        resolver = client.user_id_for if client is not None else None
+        return resolve_destinations(self.recipients, self.threads, user_id_for=resolver)
+
+    def _client_context(self, context: Context, destination: Destination, plan: SendPlan) -> str:
+        from airflow_provider_dm.client.client_context import derive_client_context
+
+        ti = context["ti"]
+        return derive_client_context(
+            ti.dag_id, ti.task_id, ti.run_id, str(ti.map_index), str(destination), plan.key
+        )
+
+    def _already_sent(
+        self, client: DirectClient, tokens: dict[Destination, str]
+    ) -> dict[Destination, SendResult]:
+        from airflow_provider_dm.client.broadcast import find_sent
+        from airflow_provider_dm.client.errors import DirectError
+
+        found: dict[Destination, SendResult] = {}
+        for destination, token in tokens.items():
+            try:
+                earlier = find_sent(client.transport, destination, token, look_back=self.look_back)
+            except DirectError as exc:
+                self.log.warning(
+                    "%s: could not look for an earlier send (%s); sending with the same "
+                    "client_context, which the server dedupes",
+                    destination,
+                    exc,
+                )
+                continue
+            if earlier is not None:
+                found[destination] = earlier
+        return found
+
+    def _dry_run(self, hook: Any, plan: SendPlan, context: Context) -> list[dict[str, Any]]:
+        from airflow_provider_dm.client.errors import InvalidInput
+
+        client = hook.get_conn() if _has_usernames(self.recipients) else None
+        try:
+            destinations = self._destinations(client)
+        except InvalidInput as exc:
+            raise AirflowFailException(str(exc)) from exc
+        records = []
+        for destination in destinations:
+            records.append(
+                {
+                    "destination": str(destination),
+                    "thread_id": destination.thread_id,
+                    "item_id": None,
+                    "client_context": self._client_context(context, destination, plan),
+                    "status": "dry_run",
+                    "error": None,
+                    "item": plan.preview,
+                }
+            )
+            self.log.info("Dry run: would send %s to %s", plan.preview, destination)
+        return records
+
+
+class DirectSendMessageOperator(DirectSendBaseOperator):
+    """Send a text message (at most 1000 characters).
+
+    :param text: the message (templated).
+    """
+
+    template_fields: Sequence[str] = (*DirectSendBaseOperator.template_fields, "text")
+
+    def __init__(self, *, text: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.text = text
+
+    def build_item(self, context: Context) -> Item:
+        from airflow_provider_dm.client.items import Text
+
+        return Text(self.text)
+
+
+class DirectSendLinkOperator(DirectSendBaseOperator):
+    """Send a message with clickable links.
+
+    :param text: the message; every URL of ``urls`` must stand in it (templated).
+    :param urls: the links (templated); None takes the URLs found in the text.
+    """
+
+    template_fields: Sequence[str] = (*DirectSendBaseOperator.template_fields, "text", "urls")
+
+    def __init__(self, *, text: str, urls: Sequence[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.text = text
+        self.urls = urls
+
+    def build_item(self, context: Context) -> Item:
+        from airflow_provider_dm.client.items import Link
+
+        urls = tuple(self.urls) if isinstance(self.urls, list) else self.urls
+        return Link(self.text, urls)
+
+
+class DirectShareProfileOperator(DirectSendBaseOperator):
+    """Share a user's profile.
+
+    :param user_id: the numeric id of the profile to share (templated).
+    """
+
+    template_fields: Sequence[str] = (*DirectSendBaseOperator.template_fields, "user_id")
+
+    def __init__(self, *, user_id: str | int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.user_id = user_id
+
+    def build_item(self, context: Context) -> Item:
+        from airflow_provider_dm.client.items import ProfileShare
+
+        return ProfileShare(self.user_id)  # type: ignore[arg-type]
+
+
+class DirectShareMediaOperator(DirectSendBaseOperator):
+    """Share a feed post.
+
+    :param media_id: the post, as ``"{pk}_{owner_pk}"`` or bare digits (templated).
+    :param media_type: ``"photo"`` or ``"video"``.
+    """
+
+    template_fields: Sequence[str] = (*DirectSendBaseOperator.template_fields, "media_id")
+
+    def __init__(self, *, media_id: str, media_type: str = "photo", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if media_type not in ("photo", "video"):
+            raise ValueError(f"media_type: must be photo or video, got {media_type!r}")
+        self.media_id = media_id
+        self.media_type = media_type
+
+    def build_item(self, context: Context) -> Item:
+        from airflow_provider_dm.client.items import MediaShare
+
+        return MediaShare(self.media_id, self.media_type)
+
+
+class _DirectSendMediaOperator(DirectSendBaseOperator):
+    """Send an uploaded photo or video, or upload ``path`` and send it in the same task."""
+
+    kind: str
+    template_fields: Sequence[str] = (
+        *DirectSendBaseOperator.template_fields,
+        "upload",
+        "upload_id",
+        "media_id",
+        "path",
+    )
+
+    def __init__(
+        self,
+        *,
+        upload: Any = None,
+        upload_id: Any = None,
+        media_id: Any = None,
+        path: Any = None,
+        quality: int = 70,
+        max_side: int = 1080,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        check_photo_options(quality, max_side)
+        self.upload = upload
+        self.upload_id = upload_id
+        self.media_id = media_id
+        self.path = path
+        self.quality = quality
+        self.max_side = max_side
+
+    def _upload_values(self) -> dict[str, Any] | None:
+        """The whole upload dict when one was given (``upload``, or ``upload_id`` fed with a
+        whole upload XCom), else None."""
+        from airflow_provider_dm.client.errors import InvalidInput
+
+        for name in ("upload", "upload_id"):
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                if "upload_id" not in value or "kind" not in value:
+                    raise InvalidInput(name, "must be the result of an upload operator")
+                if value.get("dry_run"):
+                    raise InvalidInput(name, "comes from a dry run; nothing was uploaded")
+                return value
+        if self.upload is not None:
+            raise InvalidInput("upload", f"must be an upload dict, got {self.upload!r}")
+        return None
+
+    def build_item(self, context: Context) -> Item:
+        from airflow_provider_dm.client.errors import InvalidInput
+        from airflow_provider_dm.client.items import Photo, Video
+
+        cls = Photo if self.kind == "photo" else Video
+        values = self._upload_values()
+        if values is not None:
+            return cls.from_upload(values)
+        if self.upload_id is None:
+            raise InvalidInput("upload_id", "give upload, upload_id or path")
+        media_id = None if self.media_id in (None, "", "None") else self.media_id
+        return cls(upload_id=self.upload_id, media_id=media_id)
+
+    def plan(self, context: Context, route: str) -> SendPlan:
+        from airflow_provider_dm.client.errors import InvalidInput
+
+        if self.path is None:
+            return super().plan(context, route)
+        if self.upload is not None or self.upload_id is not None:
+            raise InvalidInput("path", "give either path or an upload, not both")
+        source = media_source(self.path, self.kind)
+        preview = inspect_media(self.kind, source, quality=self.quality, max_side=self.max_side)
+        preview["path"] = str(self.path)
+        key = json.dumps(
+            {
+                "kind": self.kind,
+                "path": str(self.path),
+                "quality": self.quality,
+                "max_side": self.max_side,
+            },
+            sort_keys=True,
+        )
+        return SendPlan(key, preview, lambda client: self._upload_and_build(client, source))
+
+    def _upload_and_build(self, client: DirectClient, source: Any) -> Item:
+        from airflow_provider_dm.client.items import Photo, Video
+
+        upload = upload_media(
+            client, self.kind, source, quality=self.quality, max_side=self.max_side
+        )
+        self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
+        return (Photo if self.kind == "photo" else Video).from_upload(upload)
+
+
+class DirectSendPhotoOperator(_DirectSendMediaOperator):
+    """Send a photo: an earlier upload, or ``path`` uploaded and sent in this task.
+
+    :param upload: the whole result of ``DirectUploadPhotoOperator`` (``up.output``): works on
+        both media routes (templated).
+    :param upload_id: the upload id (classic route), e.g. ``up.output["upload_id"]``; the
+        attachment route also needs ``media_id`` (templated).
+    :param media_id: the messenger media id of the upload (attachment route; templated).
+    :param path: a photo to upload and send in one task (templated); the retry of a task that
+        already sent it does not upload again.
+    :param quality: JPEG quality for ``path``, 1..95.
+    :param max_side: the longest side for ``path``, in pixels.
+    """
+
+    kind = "photo"
+
+
+class DirectSendVideoOperator(_DirectSendMediaOperator):
+    """Send a video: an earlier upload, or the MP4 at ``path`` uploaded and sent in this task.
+
+    :param upload: the whole result of ``DirectUploadVideoOperator`` (``up.output``): works on
+        both media routes (templated).
+    :param upload_id: the upload id (classic route), e.g. ``up.output["upload_id"]``; the
+        attachment route also needs ``media_id`` (templated).
+    :param media_id: the messenger media id of the upload (attachment route; templated).
+    :param path: a local MP4 to upload and send in one task (templated).
+    """
+
+    kind = "video"

@@ -1,0 +1,167 @@
+"""``DirectFetchThreadOperator``: every item of one thread, as a compact XCom summary or a JSON
+Lines export, with incremental fetches by time or by the last item seen."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_dm.operators.export import collect, iso, output_path_value, parse_since
+from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_dm.client import Item
+
+SUMMARY_LIMIT = 5000
+
+
+class DirectFetchThreadOperator(BaseOperator):
+    """Fetch the items of one thread, page by page, newest first.
+
+    :param thread_id: the thread (templated; an ``XComArg`` works, and so does ``.expand()``).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param max_items: stop after this many items.
+    :param since: only items sent after this moment (templated; datetime or ISO-8601 string).
+    :param since_item_id: only items newer than this item id (templated), e.g. the
+        ``newest_cursor`` of the previous run.
+    :param output_path: a local path or any ``ObjectStoragePath`` URL (templated). When set,
+        one JSON object per item (raw payload included) is written there atomically and the
+        XCom is ``{"path", "thread_id", "count", "newest_cursor", "newest_timestamp"}``.
+    :param page_size: items per page.
+    :param summary_limit: the most items a summary may hold.
+
+    ``newest_cursor`` is the newest item's id: pass it as ``since_item_id`` next time. The
+    summary XCom is a list, one small dict per item, newest first: ``{item_id, user_id,
+    username, item_type, text, timestamp}`` (``text`` is a preview for non-text items).
+    """
+
+    template_fields: Sequence[str] = (
+        "direct_conn_id",
+        "thread_id",
+        "since",
+        "since_item_id",
+        "output_path",
+    )
+    ui_color = "#f3e5f5"
+
+    def __init__(
+        self,
+        *,
+        thread_id: Any,
+        direct_conn_id: str = DEFAULT_CONN_ID,
+        max_items: int | None = None,
+        since: Any = None,
+        since_item_id: Any = None,
+        output_path: str | None = None,
+        page_size: int = 20,
+        summary_limit: int = SUMMARY_LIMIT,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        for name, value in (
+            ("max_items", max_items),
+            ("page_size", page_size),
+            ("summary_limit", summary_limit),
+        ):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ValueError(f"{name}: must be a positive integer or None, got {value!r}")
+        self.thread_id = thread_id
+        self.direct_conn_id = direct_conn_id
+        self.max_items = max_items
+        self.since = since
+        self.since_item_id = since_item_id
+        self.output_path = output_path
+        self.page_size = page_size
+        self.summary_limit = summary_limit
+
+    def execute(self, context: Context) -> dict[str, Any] | list[dict[str, Any]]:
+        from airflow_provider_dm.hooks.direct import DirectHook
+
+        try:
+            thread_id = _thread_id(self.thread_id)
+            since = parse_since(self.since)
+            since_item_id = _since_item_id(self.since_item_id)
+            output_path = output_path_value(self.output_path)
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        hook = DirectHook(self.direct_conn_id)
+        client = hook.get_conn()
+        thread = client.get_thread(thread_id, page_size=1)
+        usernames = {u.pk: u.username for u in thread.users}
+        if thread.viewer_id is not None:
+            usernames[thread.viewer_id] = hook.settings.username
+        items = client.iter_thread_items(
+            thread_id,
+            page_size=self.page_size,
+            since=since,
+            since_item_id=since_item_id,
+            max_items=self.max_items,
+        )
+        self.log.info("Fetching thread %s (%s)", thread_id, thread.title)
+
+        def summary(item: Item) -> dict[str, Any]:
+            return item_summary(item, usernames)
+
+        def record(item: Item) -> dict[str, Any]:
+            return {**summary(item), "raw": item.raw}
+
+        try:
+            summaries, count = collect(
+                items,
+                output_path=output_path,
+                record=record,
+                summary=summary,
+                limit=self.summary_limit,
+                what="items",
+                log=self.log,
+            )
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        if summaries is not None:
+            return summaries
+        self.log.info("Exported %d items of thread %s to %s", count, thread_id, output_path)
+        newest = items.newest
+        return {
+            "path": output_path,
+            "thread_id": thread_id,
+            "count": count,
+            "newest_cursor": newest.item_id if newest else None,
+            "newest_timestamp": iso(newest.timestamp) if newest else None,
+        }
+
+
+def _thread_id(value: Any) -> str:
+    text = str(value).strip() if isinstance(value, (str, int)) and value is not True else ""
+    if not text.isdigit():
+        raise ValueError(f"thread_id: must be a numeric thread id, got {value!r}")
+    return text
+
+
+def _since_item_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.lower() in ("", "none"):
+        return None
+    if not text.isdigit():
+        raise ValueError(f"since_item_id: must be a numeric item id, got {value!r}")
+    return text
+
+
+def item_summary(item: Item, usernames: dict[int, str]) -> dict[str, Any]:
+    """An item in a few small fields, for XCom."""
+    return {
+        "item_id": item.item_id,
+        "user_id": item.user_id,
+        "username": usernames.get(item.user_id or 0),
+        "item_type": item.item_type,
+        "text": item.text if item.text is not None else item.preview,
+        "timestamp": iso(item.timestamp),
+    }

@@ -1,0 +1,168 @@
+"""Upload operators: a photo or an MP4 video goes up once, and its ``Upload`` dict goes to XCom
+(``upload_id``, ``kind``, ``route``, ``media_id``, sizes) for a send task to use.
+
+Chaining: ``DirectSendPhotoOperator(upload=up.output, ...)`` works on both media routes;
+``upload_id=up.output["upload_id"]`` (with ``media_id=up.output["media_id"]`` on the attachment
+route) works too, because these operators push each key of the dict as its own XCom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_dm.client import DirectClient
+    from airflow_provider_dm.client.upload import Upload
+
+KINDS = ("photo", "video")
+
+
+def media_source(path: Any, kind: str) -> Any:
+    """The rendered ``path`` as something the client reads: a local path, or for a photo an
+    ``ObjectStoragePath`` when it is a URL. Raises ``ValueError`` naming ``path``."""
+    if hasattr(path, "open") and not isinstance(path, str):
+        return path
+    if not isinstance(path, str) or not path.strip():
+        raise ValueError(f"path: must be a non-empty file path, got {path!r}")
+    text = path.strip()
+    if "://" in text:
+        if kind == "video":
+            raise ValueError(
+                f"path: a video must be a local file (it is read by seeking), got {text}"
+            )
+        from airflow.sdk import ObjectStoragePath
+
+        return ObjectStoragePath(text)
+    return text
+
+
+def inspect_media(kind: str, source: Any, *, quality: int, max_side: int) -> dict[str, Any]:
+    """Validate a photo or video before any request (the photo fully decoded and re-encoded,
+    the MP4 read from its boxes) and describe what would be uploaded."""
+    if kind == "photo":
+        from airflow_provider_dm.client.media import prepare_photo
+
+        photo = prepare_photo(source, quality=quality, max_side=max_side, field="path")
+        return {
+            "kind": "photo",
+            "width": photo.width,
+            "height": photo.height,
+            "duration_ms": None,
+            "bytes": len(photo.jpeg),
+        }
+    from airflow_provider_dm.client.media import read_mp4
+
+    info = read_mp4(source, field="path")
+    return {
+        "kind": "video",
+        "width": info.width,
+        "height": info.height,
+        "duration_ms": info.duration_ms,
+        "bytes": info.bytes,
+    }
+
+
+def upload_media(
+    client: DirectClient, kind: str, source: Any, *, quality: int, max_side: int
+) -> Upload:
+    """Upload a photo or a video with the client (on the connection's media route)."""
+    if kind == "photo":
+        return client.upload_photo(source, quality=quality, max_side=max_side)
+    return client.upload_video(source)
+
+
+def check_photo_options(quality: Any, max_side: Any) -> None:
+    """``quality`` in 1..95 and a positive ``max_side``, else ``ValueError`` naming the field."""
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 95:
+        raise ValueError(f"quality: must be a whole number from 1 to 95, got {quality!r}")
+    if isinstance(max_side, bool) or not isinstance(max_side, int) or max_side < 1:
+        raise ValueError(f"max_side: must be a positive whole number, got {max_side!r}")
+
+
+class _DirectUploadOperator(BaseOperator):
+    """Upload one media file and return its ``Upload`` dict (each key also its own XCom)."""
+
+    kind: str
+    template_fields: Sequence[str] = ("direct_conn_id", "path")
+    ui_color = "#e8f5e9"
+
+    def __init__(
+        self,
+        *,
+        path: Any,
+        direct_conn_id: str = DEFAULT_CONN_ID,
+        dry_run: bool | None = None,
+        quality: int = 70,
+        max_side: int = 1080,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("multiple_outputs", True)
+        super().__init__(**kwargs)
+        check_photo_options(quality, max_side)
+        if dry_run is not None and not isinstance(dry_run, bool):
+            raise ValueError(f"dry_run: must be True, False or None, got {dry_run!r}")
+        self.path = path
+        self.direct_conn_id = direct_conn_id
+        self.dry_run = dry_run
+        self.quality = quality
+        self.max_side = max_side
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_dm.client.errors import InvalidInput
+        from airflow_provider_dm.hooks.direct import DirectHook
+
+        hook = DirectHook(self.direct_conn_id, dry_run=self.dry_run)
+        try:
+            source = media_source(self.path, self.kind)
+            described = inspect_media(
+                self.kind, source, quality=self.quality, max_side=self.max_side
+            )
+        except (InvalidInput, ValueError) as exc:
+            raise AirflowFailException(str(exc)) from exc
+        if hook.settings.dry_run:
+            self.log.info("Dry run: would upload %s %s", self.kind, described)
+            return {
+                "upload_id": None,
+                "media_id": None,
+                "route": hook.settings.media_route,
+                **described,
+                "dry_run": True,
+            }
+        upload = upload_media(
+            hook.get_conn(), self.kind, source, quality=self.quality, max_side=self.max_side
+        )
+        self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
+        return upload.to_dict()
+
+
+class DirectUploadPhotoOperator(_DirectUploadOperator):
+    """Upload a photo (any image Pillow reads; re-encoded as a JPEG within Direct's aspect
+    ratios and ``max_side``).
+
+    :param path: a local path or an ``ObjectStoragePath`` URL (templated).
+    :param quality: JPEG quality, 1..95.
+    :param max_side: the longest side after resizing, in pixels.
+    :param dry_run: validate and describe the photo without uploading (else the connection's
+        ``dry_run`` extra decides).
+    """
+
+    kind = "photo"
+
+
+class DirectUploadVideoOperator(_DirectUploadOperator):
+    """Upload an MP4 video in chunks, resuming after interruptions.
+
+    :param path: a local MP4 file (templated).
+    :param dry_run: validate and describe the video without uploading (else the connection's
+        ``dry_run`` extra decides).
+    """
+
+    kind = "video"
