@@ -1,0 +1,308 @@
+"""Real Airflow services for end-to-end tests: the emulator, `airflow api-server`, `scheduler`,
+`dag-processor` and `triggerer` as separate processes on loopback, stopped by PID afterwards.
+
+Each process runs in its own session (process group), so stopping it by PID also stops the
+workers it forked; logs go to one file per process so that a failing test can show them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from base64 import urlsafe_b64encode
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ADMIN = "admin"
+EMULATOR_LOGIN = "airflow_demo"
+EMULATOR_PASSWORD = "demo-password"
+STOP_GRACE_SECONDS = 15.0
+LOG_TAIL_LINES = 40
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last `lines` lines of a text file ("" when it does not exist)."""
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@dataclass
+class Service:
+    """One started process: its name, its `Popen` and the file its output goes to."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        """The process id (also its process-group id: it runs in its own session)."""
+        return self.process.pid
+
+    def signal_group(self, signum: int) -> None:
+        """Send `signum` to the process and everything it forked; gone processes are fine."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signum)
+
+
+@dataclass
+class AirflowServices:
+    """The emulator and the four Airflow services, configured for one temporary AIRFLOW_HOME."""
+
+    root: Path
+    dags_folder: Path = REPO / "dags"
+    services: list[Service] = field(default_factory=list)
+    emulator_url: str = ""
+    api_port: int = 0
+    _token: str = ""
+
+    def __post_init__(self) -> None:
+        """Secrets and side ports shared by every process of this installation."""
+        self._fernet_key = urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        self._api_secret = secrets.token_hex(16)
+        self._jwt_secret = secrets.token_hex(32)
+        self._worker_log_port = free_port()
+        self._trigger_log_port = free_port()
+
+    @property
+    def home(self) -> Path:
+        """The temporary AIRFLOW_HOME of every service."""
+        return self.root / "airflow-home"
+
+    @property
+    def logs(self) -> Path:
+        """The folder holding one output file per started process."""
+        return self.root / "logs"
+
+    @property
+    def base_url(self) -> str:
+        """The api-server's (and UI's) base URL, without a trailing slash."""
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def start(self, timeout: float = 120.0) -> AirflowServices:
+        """Start everything and wait until the health endpoint reports every component healthy."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.emulator_url = self._start_emulator()
+        self.api_port = free_port()
+        env = self.environment()
+        migrate = subprocess.run(
+            [str(BIN / "airflow"), "db", "migrate"],
+            env=env,
+            stdout=(self.logs / "db-migrate.log").open("wb"),
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
+        if migrate.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed:\n{tail(self.logs / 'db-migrate.log')}")
+        self._spawn("api-server", ["api-server", "--port", str(self.api_port)])
+        for command in ("scheduler", "dag-processor", "triggerer"):
+            self._spawn(command, [command])
+        self._wait_healthy(timeout)
+        return self
+
+    def environment(self) -> dict[str, str]:
+        """The environment of every Airflow process: nothing inherited from the test's Airflow."""
+        base = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+        connection = {
+            "conn_type": "instagram_direct",
+            "host": f"{self.emulator_url}/api/v1/",
+            "login": EMULATOR_LOGIN,
+            "password": EMULATOR_PASSWORD,
+            "extra": {"upload_url": f"{self.emulator_url}/", "timeout": 10},
+        }
+        return {
+            **base,
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
+            "AIRFLOW__CORE__FERNET_KEY": self._fernet_key,
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(self.api_port),
+            "AIRFLOW__API__BASE_URL": self.base_url,
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API__SECRET_KEY": self._api_secret,
+            "AIRFLOW__API_AUTH__JWT_SECRET": self._jwt_secret,
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self._worker_log_port),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self._trigger_log_port),
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            "AIRFLOW_CONN_INSTAGRAM_DIRECT_DEFAULT": json.dumps(connection),
+            "DM_DEMO_DATA": str(self.root / "demo-data"),
+        }
+
+    def _start_emulator(self) -> str:
+        log_path = self.logs / "emulator.log"
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "airflow_provider_dm.emulator", "serve"),
+                *("--host", "127.0.0.1", "--port", "0"),
+                *("--db", str(self.root / "emulator.sqlite"), "--seed", "demo"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log_path.open("wb"),
+            start_new_session=True,
+        )
+        self.services.append(Service("emulator", process, log_path))
+        assert process.stdout is not None
+        first = process.stdout.readline().decode().strip()
+        if not first.startswith("listening on http://"):
+            raise RuntimeError(f"the emulator did not start ({first!r}):\n{tail(log_path)}")
+        return first.removeprefix("listening on ")
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        log_path = self.logs / f"{name}.log"
+        process = subprocess.Popen(
+            [str(BIN / "airflow"), *args],
+            env=self.environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            cwd=self.root,
+            start_new_session=True,
+        )
+        self.services.append(Service(name, process, log_path))
+
+    def _wait_healthy(self, timeout: float) -> None:
+        components = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            self._fail_if_exited()
+            try:
+                last = requests.get(f"{self.base_url}/api/v2/monitor/health", timeout=5).json()
+                if all((last.get(c) or {}).get("status") == "healthy" for c in components):
+                    return
+            except requests.RequestException as exc:
+                last = type(exc).__name__
+            time.sleep(0.5)
+        raise RuntimeError(f"Airflow was not healthy within {timeout:.0f} s: {last}")
+
+    def _fail_if_exited(self) -> None:
+        for service in self.services:
+            code = service.process.poll()
+            if code is not None:
+                raise RuntimeError(f"{service.name} exited with {code}:\n{tail(service.log_path)}")
+
+    def stop(self) -> None:
+        """SIGTERM every started process group by PID, then SIGKILL what is left after a bound."""
+        for service in reversed(self.services):
+            service.signal_group(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for service in reversed(self.services):
+            try:
+                service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                service.signal_group(signal.SIGKILL)
+                service.process.wait(timeout=5)
+            service.signal_group(signal.SIGKILL)
+        self.services.clear()
+
+    def report(self) -> str:
+        """The tail of every process log and of every task log with an error, for a failing test."""
+        parts = [f"--- {s.name} (pid {s.pid}) ---\n{tail(s.log_path)}" for s in self.services]
+        for path in sorted((self.home / "logs").glob("dag_id=*/**/*.log")):
+            text = path.read_text(errors="replace")
+            if '"level":"error"' in text or "Traceback" in text:
+                parts.append(f"--- failed task log {path.relative_to(self.home)} ---\n{tail(path)}")
+        return "\n".join(parts)
+
+    def token(self) -> str:
+        """A bearer token for the REST API, obtained with the generated admin password."""
+        if not self._token:
+            response = requests.post(
+                f"{self.base_url}/auth/token",
+                json={"username": ADMIN, "password": self.admin_password()},
+                timeout=10,
+            )
+            response.raise_for_status()
+            self._token = response.json()["access_token"]
+        return self._token
+
+    def admin_password(self) -> str:
+        """The admin password Airflow generated into AIRFLOW_HOME at its first start."""
+        generated = self.home / "simple_auth_manager_passwords.json.generated"
+        return json.loads(generated.read_text())[ADMIN]
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One authenticated REST API v2 call; `path` is relative to `/api/v2/`."""
+        return requests.request(
+            method,
+            f"{self.base_url}/api/v2/{path.lstrip('/')}",
+            headers={"Authorization": f"Bearer {self.token()}"},
+            timeout=30,
+            **kwargs,
+        )
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The DAG's REST representation once the dag-processor has parsed and stored it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            response = self.api("GET", f"dags/{dag_id}")
+            if response.status_code == 200:
+                return response.json()
+            time.sleep(1)
+        errors = self.api("GET", "importErrors").json().get("import_errors", [])
+        raise LookupError(f"DAG {dag_id!r} is not in {self.dags_folder} (import errors: {errors})")
+
+    def run_dag(self, dag_id: str, timeout: float = 90.0) -> dict[str, Any]:
+        """Trigger a run through the REST API and return it once it has finished (or timed out)."""
+        self.wait_for_dag(dag_id)
+        # DAGs start paused, so that only the DAGs a test runs (not dm_inbox_export's
+        # daily schedule) talk to the emulator.
+        self.api("PATCH", f"dags/{dag_id}", json={"is_paused": False}).raise_for_status()
+        response = self.api("POST", f"dags/{dag_id}/dagRuns", json={"logical_date": None})
+        response.raise_for_status()
+        run_id = response.json()["dag_run_id"]
+        deadline = time.monotonic() + timeout
+        run: dict[str, Any] = response.json()
+        while time.monotonic() < deadline and run["state"] not in ("success", "failed"):
+            time.sleep(1)
+            run = self.api("GET", f"dags/{dag_id}/dagRuns/{run_id}").json()
+        return run
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """Every task instance of a run, mapped ones included (one entry per map index)."""
+        response = self.api(
+            "GET", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000}
+        )
+        response.raise_for_status()
+        return response.json()["task_instances"]
+
+    def xcom_result(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> Any:
+        """A task instance's return value, read back through the REST API (None when absent)."""
+        response = self.api(
+            "GET",
+            f"dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value",
+            params={"map_index": map_index},
+        )
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.json()["value"]

@@ -1,0 +1,90 @@
+"""Fixtures of the end-to-end tests: the real Airflow services (started once per session),
+Debian's Chromium (installed with apt-get when missing) and a Playwright page."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+import pytest
+from airflow_services import AirflowServices
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.fixture(scope="session")
+def airflow_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServices]:
+    """The emulator, api-server, scheduler, dag-processor and triggerer, for the whole session.
+
+    Every process is stopped by PID at the end, also when a test fails or the run is
+    interrupted (SIGTERM is turned into KeyboardInterrupt so that this teardown still runs).
+    """
+    services = AirflowServices(root=tmp_path_factory.mktemp("airflow-services"))
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        try:
+            services.start()
+        except Exception:
+            print(services.report())
+            raise
+        yield services
+    finally:
+        services.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """Attach the service and task logs to the report of a failing end-to-end test."""
+    report = yield
+    services = getattr(item, "funcargs", {}).get("airflow_services")
+    if report.failed and isinstance(services, AirflowServices):
+        report.sections.append(("Airflow services logs", services.report()))
+    return report
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's Chromium, installed with apt-get when it is missing (CI runs as root)."""
+    if not CHROMIUM.exists():
+        if os.geteuid() != 0 or shutil.which("apt-get") is None:
+            pytest.fail(f"{CHROMIUM} is missing: run `apt-get install -y chromium` as root")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for command in (
+            ["apt-get", "update", "-q"],
+            ["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"],
+        ):
+            subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, timeout=600)
+    return CHROMIUM
+
+
+@pytest.fixture
+def page(chromium: Path) -> Iterator[object]:
+    """A fresh Playwright page in headless Chromium, closed after the test."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 1900})
+            yield context.new_page()
+        finally:
+            browser.close()
