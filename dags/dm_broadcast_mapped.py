@@ -35,7 +35,7 @@ def dm_broadcast_mapped():
 
     DirectSendMessageOperator.partial(
         task_id="announce",
-        text="Maintenance tonight at 22:00 UTC ({{ ds }}).",
+        text="Maintenance tonight at 22:00 UTC ({{ dag_run.run_after | ds }}).",
         max_active_tis_per_dag=2,
     ).expand_kwargs(read_destinations())
 
