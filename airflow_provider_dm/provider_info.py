@@ -102,6 +102,18 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "sensors": [
+            {
+                "integration-name": "Instagram Direct",
+                "python-modules": ["airflow_provider_dm.sensors.reply"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Instagram Direct",
+                "python-modules": ["airflow_provider_dm.triggers.reply"],
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,

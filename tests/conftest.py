@@ -20,6 +20,8 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 from airflow_provider_dm.emulator.control import EmulatorControl  # noqa: E402
 from airflow_provider_dm.emulator.server import Emulator  # noqa: E402
 
+pytest_plugins = ["dag_runs"]
+
 
 @pytest.fixture(scope="session")
 def emulator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:

@@ -1,5 +1,5 @@
-"""Fixtures of the operator tests: a migrated Airflow metadata DB, connections pointing at the
-emulators, and ``run_dag`` to run a DAG of ``tests/dags`` through ``dag.test()``.
+"""Fixtures of the DAG tests (operators, sensors): a migrated Airflow metadata DB, connections
+pointing at the emulators, and ``run_dag`` to run a DAG of ``tests/dags`` through ``dag.test()``.
 
 Connections are ``AIRFLOW_CONN_<ID>`` environment variables in JSON form (the tasks run in this
 process, so they see them). The DAG files name these ids:
@@ -25,7 +25,7 @@ import pytest
 from airflow_provider_dm.emulator.control import EmulatorControl
 from airflow_provider_dm.emulator.server import Emulator
 
-DAGS = Path(__file__).parents[1] / "dags"
+DAGS = Path(__file__).parent / "dags"
 VIEWER = {"login": "airflow_demo", "password": "demo-password"}
 
 
@@ -162,4 +162,4 @@ def _load(name: str, path: Path) -> ModuleType:
 @pytest.fixture(scope="session")
 def write_mp4() -> Callable[..., Path]:
     """The MP4 writer of the client tests (loaded by path: tests/ is not a package)."""
-    return _load("mp4_fixture", Path(__file__).parents[1] / "client" / "mp4_fixture.py").write_mp4
+    return _load("mp4_fixture", Path(__file__).parent / "client" / "mp4_fixture.py").write_mp4

@@ -1,0 +1,124 @@
+"""``DirectReplyTrigger``: polls a thread in the triggerer until a reply arrives.
+
+How it gets an authenticated client: the same ``DirectHook`` as any task, so the session comes
+from the hook's Variable (no second login) and expired sessions are renewed the same way. The
+ordinary synchronous client runs in a worker thread (``asyncio.to_thread``), so the event loop
+never blocks, and the protocol's headers, retries and the reply rule (``client.replies``) exist
+once instead of twice in a sync and an async client. The triggerer bridges the hook's
+connection and Variable reads from that thread to its supervisor. The serialized kwargs hold
+ids, filters and a deadline only, never a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+if TYPE_CHECKING:
+    from airflow_provider_dm.client import DirectClient
+    from airflow_provider_dm.client.replies import ReplyFilter
+
+
+class DirectReplyTrigger(BaseTrigger):
+    """Polls ``thread_id`` every ``poll_interval`` seconds for the reply after the mark.
+
+    Fires once, with ``status`` and ``thread_id``: ``"reply"`` with ``reply`` (the sensor's
+    XCom), ``"timeout"`` with ``message`` when ``deadline`` (ISO-8601) passes first, or
+    ``"error"`` with ``message`` when polling fails for good (the client has already retried
+    transient failures).
+    """
+
+    def __init__(
+        self,
+        *,
+        direct_conn_id: str,
+        thread_id: str,
+        after_item_id: str | None = None,
+        after: str | None = None,
+        from_users: list[int] | None = None,
+        text_pattern: str | None = None,
+        poll_interval: float = 30.0,
+        deadline: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.direct_conn_id = direct_conn_id
+        self.thread_id = thread_id
+        self.after_item_id = after_item_id
+        self.after = after
+        self.from_users = list(from_users or [])
+        self.text_pattern = text_pattern
+        self.poll_interval = poll_interval
+        self.deadline = deadline
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """The classpath and the kwargs that rebuild this trigger (no secret among them)."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "direct_conn_id": self.direct_conn_id,
+                "thread_id": self.thread_id,
+                "after_item_id": self.after_item_id,
+                "after": self.after,
+                "from_users": self.from_users,
+                "text_pattern": self.text_pattern,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+            },
+        )
+
+    def reply_filter(self) -> ReplyFilter:
+        """The reply rule these kwargs describe."""
+        from airflow_provider_dm.client.replies import ReplyFilter
+
+        return ReplyFilter(
+            after_item_id=self.after_item_id,
+            after=datetime.fromisoformat(self.after) if self.after else None,
+            from_users=frozenset(self.from_users),
+            text_pattern=self.text_pattern,
+        )
+
+    def _event(self, status: str, **payload: Any) -> TriggerEvent:
+        return TriggerEvent({"status": status, "thread_id": self.thread_id, **payload})
+
+    def _seconds_left(self) -> float | None:
+        if not self.deadline:
+            return None
+        deadline = datetime.fromisoformat(self.deadline)
+        return (deadline - datetime.now(timezone.utc)).total_seconds()
+
+    def _poll(self, client: DirectClient, reply_filter: ReplyFilter) -> dict[str, Any] | None:
+        from airflow_provider_dm.client.replies import find_reply, reply_record
+
+        item = find_reply(client, self.thread_id, reply_filter)
+        return reply_record(self.thread_id, item) if item is not None else None
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll until the reply, the deadline or a lasting failure; one event in each case."""
+        from airflow_provider_dm.hooks.direct import DirectHook
+
+        client: DirectClient | None = None
+        try:
+            reply_filter = self.reply_filter()
+            client = await asyncio.to_thread(DirectHook(self.direct_conn_id).get_conn)
+            while True:
+                reply = await asyncio.to_thread(self._poll, client, reply_filter)
+                if reply is not None:
+                    yield self._event("reply", reply=reply)
+                    return
+                left = self._seconds_left()
+                if left is not None and left <= 0:
+                    message = f"no reply in thread {self.thread_id} before {self.deadline}"
+                    yield self._event("timeout", message=message)
+                    return
+                self.log.info("No reply in thread %s yet", self.thread_id)
+                wait = self.poll_interval if left is None else min(self.poll_interval, left)
+                await asyncio.sleep(wait)
+        except Exception as exc:
+            yield self._event("error", message=f"{type(exc).__name__}: {exc}")
+        finally:
+            if client is not None:
+                client.close()
