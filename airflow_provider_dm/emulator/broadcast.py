@@ -12,10 +12,12 @@ default) and by `configure_video` is a `media` item with `media_type` 2; `view_m
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from airflow_provider_dm.emulator import fields
 from airflow_provider_dm.emulator.inbox import create_thread, find_thread, known_users
@@ -91,7 +93,7 @@ def _upload(ctx: Context, req: Request, name: str, routes: tuple[str, ...], what
     return row
 
 
-def _upload_info(row: sqlite3.Row) -> JsonDict:
+def _upload_info(row: Mapping[str, Any]) -> JsonDict:
     info: JsonDict = {
         "bytes": row["received"],
         "width": row["width"],
@@ -236,7 +238,7 @@ def kind_photo_attachment(ctx: Context, req: Request) -> Prepared:
 def kind_raven_attachment(ctx: Context, req: Request) -> Prepared:
     """`raven_attachment` (signed, `?video=1`): `attachment_fbid` of a `messenger_video` upload."""
     name = "attachment_fbid" if req.form.get("attachment_fbid") else "video_result"
-    row = _upload(ctx, req, name, ("messenger_video",), "messenger_video")
+    row = _with_duration(_upload(ctx, req, name, ("messenger_video",), "messenger_video"), req)
     media = upload_media(row, 2)
     view_mode = fields.text(req.form, "view_mode", required=False) or "permanent"
     if view_mode == "permanent":
@@ -253,6 +255,23 @@ def kind_raven_attachment(ctx: Context, req: Request) -> Prepared:
         "expiring_media_action_summary": None,
     }
     return Prepared("raven_media", {"visual_media": visual}, _upload_info(row))
+
+
+def _with_duration(row: sqlite3.Row, req: Request) -> Mapping[str, Any]:
+    """The upload, its `duration_ms` taken from the send's `length` (seconds) when the upload
+    itself carried none (a `messenger_video` upload has no rupload params)."""
+    if row["duration_ms"] is not None:
+        return row
+    length = req.form.get("length")
+    if isinstance(length, bool) or not isinstance(length, (int, float, str)):
+        return row
+    try:
+        seconds = float(length)
+    except ValueError:
+        return row
+    if not math.isfinite(seconds) or seconds < 0:
+        return row
+    return {**dict(row), "duration_ms": round(seconds * 1000)}
 
 
 def kind_share_voice(ctx: Context, req: Request) -> Prepared:
@@ -318,7 +337,17 @@ KINDS: dict[str, Callable[[Context, Request], Prepared]] = {
 # -- destinations, dedupe, items, ledger ------------------------------------------------------
 
 
-def _destinations(ctx: Context, req: Request) -> list[str]:
+def _active_members(ctx: Context, thread_id: str) -> list[int]:
+    return [
+        r[0]
+        for r in ctx.store.db.execute(
+            "SELECT user_pk FROM members WHERE thread_id = ? AND left_thread = 0", (thread_id,)
+        )
+    ]
+
+
+def _destinations(ctx: Context, req: Request) -> dict[str, list[str]]:
+    """Each destination thread with its other active participants (one read per thread)."""
     assert req.viewer is not None
     thread_ids = fields.id_list(req.form, "thread_ids")
     groups = fields.id_groups(req.form, "recipient_users")
@@ -326,25 +355,27 @@ def _destinations(ctx: Context, req: Request) -> list[str]:
         raise bad_request(
             "Invalid destination: exactly one of thread_ids and recipient_users must be non-empty"
         )
-    threads = []
+    threads: dict[str, list[str]] = {}
     for thread_id in thread_ids:
-        row = ctx.store.db.execute(
-            "SELECT 1 FROM members WHERE thread_id = ? AND user_pk = ? AND left_thread = 0",
-            (thread_id, req.viewer),
-        ).fetchone()
-        if row is None:
+        members = _active_members(ctx, thread_id)
+        if req.viewer not in members:
             raise bad_request(f"Invalid thread_ids: unknown thread {thread_id}")
-        threads.append(thread_id)
+        threads[thread_id] = [str(pk) for pk in members if pk != req.viewer]
     for group in groups:
         others = [pk for pk in known_users(ctx, group, "recipient_users") if pk != req.viewer]
         if not others:
             raise bad_request("Invalid recipient_users: a conversation needs another user")
-        existing = find_thread(ctx, {req.viewer, *others})
-        threads.append(existing or create_thread(ctx, req.viewer, others))
-    return list(dict.fromkeys(threads))
+        thread_id = find_thread(ctx, {req.viewer, *others}) or create_thread(
+            ctx, req.viewer, others
+        )
+        members = _active_members(ctx, thread_id)
+        threads[thread_id] = [str(pk) for pk in members if pk != req.viewer]
+    return threads
 
 
-def _react(ctx: Context, thread_id: str, sender: int, token: str | None, reaction: JsonDict):
+def _react(
+    ctx: Context, thread_id: str, sender: int, token: str | None, reaction: JsonDict, now: int
+) -> None:
     db = ctx.store.db
     row = db.execute(
         "SELECT item_id, reactions FROM items WHERE thread_id = ? AND item_id = ?",
@@ -352,7 +383,6 @@ def _react(ctx: Context, thread_id: str, sender: int, token: str | None, reactio
     ).fetchone()
     if row is None:
         raise bad_request(f"Invalid item_id: no item {reaction['item_id']} in thread {thread_id}")
-    now = ctx.store.now_us()
     current = json.loads(row["reactions"]) if row["reactions"] else {"likes": [], "emojis": []}
     emojis = [e for e in current.get("emojis", []) if e["sender_id"] != sender]
     if reaction["status"] == "created":
@@ -370,15 +400,21 @@ def _react(ctx: Context, thread_id: str, sender: int, token: str | None, reactio
     db.execute(
         "UPDATE items SET reactions = ? WHERE item_id = ?", (compact(current), row["item_id"])
     )
-    return row["item_id"], now
 
 
-def _add(ctx: Context, thread_id: str, sender: int, token: str | None, prepared: Prepared):
+def _add(
+    ctx: Context,
+    thread_id: str,
+    sender: int,
+    token: str | None,
+    prepared: Prepared,
+    item_id: str,
+    now: int,
+) -> None:
     if prepared.reaction is not None:
-        return _react(ctx, thread_id, sender, token, prepared.reaction)
+        _react(ctx, thread_id, sender, token, prepared.reaction, now)
+        return
     db = ctx.store.db
-    now = ctx.store.now_us()
-    item_id = item_id_for(now)
     db.execute(
         "INSERT INTO items (item_id, thread_id, user_id, timestamp, item_type, client_context,"
         " payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -393,7 +429,6 @@ def _add(ctx: Context, thread_id: str, sender: int, token: str | None, prepared:
         " WHERE thread_id = ? AND user_pk = ?",
         (now, item_id, thread_id, sender),
     )
-    return item_id, now
 
 
 def handle_broadcast(ctx: Context, req: Request) -> Response:
@@ -416,24 +451,28 @@ def handle_broadcast(ctx: Context, req: Request) -> Response:
     ledger_fields = {k: v for k, v in req.form.items() if k not in IDENTITY_FIELDS}
     db = ctx.store.db
     metadata = []
-    for thread_id in threads:
-        sent = None
-        if token is not None:
+    for thread_id, participants in threads.items():
+        timestamp = ctx.store.now_us()
+        item_id = (
+            item_id_for(timestamp) if prepared.reaction is None else prepared.reaction["item_id"]
+        )
+        fresh = True
+        if token is not None:  # claim the token: one write; a read only for a repeated send
+            claim = db.execute(
+                "INSERT INTO sends (sender_pk, thread_id, token, item_id, timestamp)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (sender, thread_id, token, item_id, timestamp),
+            )
+            fresh = claim.rowcount == 1
+        if not fresh:
             sent = db.execute(
                 "SELECT item_id, timestamp FROM sends WHERE sender_pk = ? AND thread_id = ?"
                 " AND token = ?",
                 (sender, thread_id, token),
             ).fetchone()
-        if sent is not None:
             item_id, timestamp = sent["item_id"], sent["timestamp"]
         else:
-            item_id, timestamp = _add(ctx, thread_id, sender, token, prepared)
-            if token is not None:
-                db.execute(
-                    "INSERT INTO sends (sender_pk, thread_id, token, item_id, timestamp)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (sender, thread_id, token, item_id, timestamp),
-                )
+            _add(ctx, thread_id, sender, token, prepared, item_id, timestamp)
             db.execute(
                 "INSERT INTO ledger (item_id, kind, item_type, thread_id, sender_pk,"
                 " client_context, fields, upload, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -449,14 +488,6 @@ def handle_broadcast(ctx: Context, req: Request) -> Response:
                     timestamp,
                 ),
             )
-        participants = [
-            str(r["user_pk"])
-            for r in db.execute(
-                "SELECT user_pk FROM members WHERE thread_id = ? AND user_pk != ?"
-                " AND left_thread = 0",
-                (thread_id, sender),
-            )
-        ]
         metadata.append(
             {
                 "client_context": token,

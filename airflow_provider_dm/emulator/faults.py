@@ -1,7 +1,11 @@
 """Fault injection: rules that make the next matching requests misbehave.
 
 A rule matches a method (or `*`) and a path prefix, hits `times` requests, then is gone.
-Rules live in memory (a reset clears them). The error shapes are those of §9.1.
+Only requests that reach their handler count: one refused before it (unknown path or method,
+a bad body or headers, 403 `login_required` for want of a session) leaves the rule untouched,
+so a client that logs in again after a 403 still meets it. The pre-login endpoints need no
+session, so they stay matchable. Rules live in memory (a reset clears them). The error
+shapes are those of §9.1.
 """
 
 from __future__ import annotations

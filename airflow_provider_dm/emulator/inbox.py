@@ -146,6 +146,21 @@ def thread_json(
     }
 
 
+def unseen_count(ctx: Context, viewer: int) -> int:
+    """How many of the viewer's inbox threads are unread; memoised until the data changes,
+    since it scans every membership of the viewer."""
+
+    def count() -> int:
+        return ctx.store.db.execute(
+            "SELECT count(*) FROM members m JOIN threads t ON t.thread_id = m.thread_id"
+            " WHERE m.user_pk = ? AND m.left_thread = 0 AND m.hidden = 0 AND m.pending = 0"
+            f" AND {UNREAD}",
+            (viewer,),
+        ).fetchone()[0]
+
+    return ctx.store.memo(("unseen_count", viewer), count)
+
+
 def find_thread(ctx: Context, members: set[int]) -> str | None:
     """The thread whose active members are exactly `members`, newest first, if any."""
     marks = ",".join("?" * len(members))
@@ -234,23 +249,21 @@ def _box(ctx: Context, req: Request, box: str) -> Response:
         if direction != "older":
             raise bad_request(f"Invalid direction: {direction!r} (only older is supported)")
         at, thread_id = _decode_inbox_cursor(cursor)
-        where.append("(t.last_activity_at < ? OR (t.last_activity_at = ? AND t.thread_id < ?))")
-        args += [at, at, thread_id]
+        where.append("(t.last_activity_at, t.thread_id) < (?, ?)")
+        args += [at, thread_id]
+    # CROSS JOIN keeps threads outside: they are walked newest first on threads_by_activity
+    # from the cursor on, each membership found by its primary key, until the page is full
+    # (members first would read every membership of the viewer and sort them, per page).
     rows = db.execute(
-        f"SELECT {MEMBER_COLUMNS} FROM members m JOIN threads t ON t.thread_id = m.thread_id"
-        f" WHERE {' AND '.join(where)}"
+        f"SELECT {MEMBER_COLUMNS} FROM threads t CROSS JOIN members m"
+        f" ON m.thread_id = t.thread_id WHERE {' AND '.join(where)}"
         " ORDER BY t.last_activity_at DESC, t.thread_id DESC LIMIT ?",
         (*args, limit + 1),
     ).fetchall()
     has_older = len(rows) > limit
     page = rows[:limit]
     threads = [thread_json(ctx, r, viewer, limit=per_thread) for r in page]
-    unseen = db.execute(
-        "SELECT count(*) FROM members m JOIN threads t ON t.thread_id = m.thread_id"
-        f" WHERE m.user_pk = ? AND m.left_thread = 0 AND m.hidden = 0 AND m.pending = 0"
-        f" AND {UNREAD}",
-        (viewer,),
-    ).fetchone()[0]
+    unseen = unseen_count(ctx, viewer)
     pending_rows = db.execute(
         "SELECT t.creator_pk FROM members m JOIN threads t ON t.thread_id = m.thread_id"
         " WHERE m.user_pk = ? AND m.pending = 1 AND m.hidden = 0 AND m.left_thread = 0"
@@ -445,12 +458,7 @@ def handle_seen(ctx: Context, req: Request) -> Response:
         " WHERE thread_id = ? AND user_pk = ?",
         (item["timestamp"], item["timestamp"], item["item_id"], thread_id, req.viewer),
     )
-    unseen = ctx.store.db.execute(
-        "SELECT count(*) FROM members m JOIN threads t ON t.thread_id = m.thread_id"
-        f" WHERE m.user_pk = ? AND m.left_thread = 0 AND m.hidden = 0 AND m.pending = 0"
-        f" AND {UNREAD}",
-        (req.viewer,),
-    ).fetchone()[0]
+    unseen = unseen_count(ctx, req.viewer)
     return ok(unseen_count=unseen, unseen_count_ts=ctx.store.now_us() // 1000)
 
 

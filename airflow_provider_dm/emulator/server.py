@@ -2,8 +2,9 @@
 
 One port serves the API under `/api/v1/`, the upload routes and the admin API under
 `/__emulator/`. HTTP/1.1 keep-alive, every response with a Content-Length. Each request goes:
-fault rules → body → header and session checks → handler (in one SQLite transaction) →
-response → request log.
+route → body → header and session checks → fault rules → handler (in one SQLite
+transaction) → request log → response. Faults therefore hit only requests that passed those
+checks, and the log holds every request before its client sees the answer.
 """
 
 from __future__ import annotations
@@ -65,11 +66,14 @@ class Route:
     handler: Handler
     public: bool = False  # no session needed
     mode: str = "tx"  # tx: form body, handler in a transaction; stream: raw body; admin
+    any_agent: bool = False  # answered whatever the User-Agent (pre-login key fetches)
 
 
-def _api(methods: str, pattern: str, handler: Handler, *, public: bool = False) -> Route:
+def _api(
+    methods: str, pattern: str, handler: Handler, *, public: bool = False, any_agent: bool = False
+) -> Route:
     regex = re.compile(f"^{API}{pattern}/?$")
-    return Route(frozenset(methods.split()), regex, handler, public)
+    return Route(frozenset(methods.split()), regex, handler, public, any_agent=any_agent)
 
 
 _CHALLENGE = r"challenge/(?P<uid>\d+)/(?P<nonce>[^/]+)"
@@ -77,10 +81,12 @@ _THREAD = r"direct_v2/threads/(?P<thread_id>\d+)"
 _UPLOAD = r"^/(?P<route>rupload_igphoto|rupload_igvideo|messenger_image|messenger_video|messenger_audio)/(?P<name>[^/]+)/?$"  # noqa: E501
 
 ROUTES: list[Route] = [
-    _api("GET POST", "qe/sync", auth.handle_sync, public=True),
-    _api("GET POST", "launcher/sync", auth.handle_sync, public=True),
-    _api("GET POST", "zr/token/result", auth.handle_sync, public=True),
-    _api("GET POST", "accounts/contact_point_prefill", auth.handle_sync, public=True),
+    _api("GET POST", "qe/sync", auth.handle_sync, public=True, any_agent=True),
+    _api("GET POST", "launcher/sync", auth.handle_sync, public=True, any_agent=True),
+    _api("GET POST", "zr/token/result", auth.handle_sync, public=True, any_agent=True),
+    _api(
+        "GET POST", "accounts/contact_point_prefill", auth.handle_sync, public=True, any_agent=True
+    ),
     _api("GET POST", "accounts/get_prefill_candidates", auth.handle_sync, public=True),
     _api("POST", "accounts/login", auth.handle_login, public=True),
     _api("POST", "accounts/two_factor_login", auth.handle_two_factor, public=True),
@@ -306,10 +312,21 @@ class RequestHandler(StreamRequestHandler):
             if path.startswith("/__emulator/"):
                 self._admin(ctx, req, path[len("/__emulator/") :].strip("/"))
                 return
-            fault = ctx.faults.take(method, path)
-            req.fault = fault
             route, params, exists = resolve(method, path)
             req.params = params
+            if route is None:
+                raise ApiError(405, "Method Not Allowed") if exists else ApiError(404, "Not Found")
+            if route.mode != "stream":
+                req.form = parse_form(
+                    self.headers.get("Content-Type") or "", self._read_body(length, chunked)
+                )
+                body_pending = False
+            self._check_headers(req, route)
+            if not route.public:
+                with ctx.store.lock:
+                    auth.require_session(ctx, req)
+            fault = ctx.faults.take(method, path)
+            req.fault = fault
             drop_after = False
             if fault is not None:
                 if fault.action == "delay":
@@ -317,9 +334,10 @@ class RequestHandler(StreamRequestHandler):
                 elif fault.action == "drop_after":
                     drop_after = True
                 elif fault.action == "drop" and not (
-                    route is not None and route.mode == "stream" and "after_bytes" in fault.params
+                    route.mode == "stream" and "after_bytes" in fault.params
                 ):
-                    self._discard(req)
+                    if body_pending:
+                        self._discard(req)
                     raise DropConnection()
                 elif fault.action == "media_needs_reupload":
                     raise _Answer(fault.reupload())
@@ -327,20 +345,8 @@ class RequestHandler(StreamRequestHandler):
                     error = fault.error()
                     assert error is not None
                     raise error
-            if route is None:
-                raise ApiError(405, "Method Not Allowed") if exists else ApiError(404, "Not Found")
             if route.mode == "stream":
                 req.body = self.rfile
-            else:
-                req.form = parse_form(
-                    self.headers.get("Content-Type") or "", self._read_body(length, chunked)
-                )
-                body_pending = False
-            self._check_headers(req)
-            if not route.public:
-                with ctx.store.lock:
-                    auth.require_session(ctx, req)
-            if route.mode == "stream":
                 response = route.handler(ctx, req)
                 body_pending = False
             else:
@@ -390,8 +396,8 @@ class RequestHandler(StreamRequestHandler):
             )
         self._send(response)
 
-    def _check_headers(self, req: Request) -> None:
-        if not req.path.startswith(API):
+    def _check_headers(self, req: Request, route: Route) -> None:
+        if not req.path.startswith(API) or route.any_agent:
             return
         agent = req.header("User-Agent") or ""
         if not agent.startswith("Instagram "):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_dm.emulator.wire import JsonDict
@@ -87,7 +88,7 @@ def media_json(row: sqlite3.Row, owner: sqlite3.Row) -> JsonDict:
     return body
 
 
-def upload_media(upload: sqlite3.Row, media_type: int) -> JsonDict:
+def upload_media(upload: Mapping[str, Any], media_type: int) -> JsonDict:
     """The `media` payload of a photo or video sent from an upload."""
     ident = upload["media_id"] or upload["upload_id"]
     width, height = upload["width"] or 0, upload["height"] or 0

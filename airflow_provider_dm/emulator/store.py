@@ -3,6 +3,8 @@
 One connection is shared by all server threads behind a lock (measured faster than one
 connection per keep-alive thread for this write-heavy load); WAL with `synchronous=NORMAL`
 so that a commit never waits for an fsync. Upload bytes live in files next to the database.
+Derived values that scan many rows (the unseen count) are memoised per state of the data
+(`memo`), so pages read back to back do not recompute them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,7 @@ CREATE TABLE threads (
     last_activity_at INTEGER NOT NULL,
     last_sender_pk INTEGER
 );
+CREATE INDEX threads_by_activity ON threads (last_activity_at, thread_id);
 CREATE TABLE members (
     thread_id TEXT NOT NULL,
     user_pk INTEGER NOT NULL,
@@ -112,7 +115,7 @@ CREATE TABLE sends (
     item_id TEXT NOT NULL,
     timestamp INTEGER NOT NULL,
     PRIMARY KEY (sender_pk, thread_id, token)
-);
+) WITHOUT ROWID;
 CREATE TABLE ledger (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     item_id TEXT NOT NULL,
@@ -170,6 +173,8 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._last_us = 0
         self._pending_log: list[tuple[Any, ...]] = []
+        self._log_rows = 0
+        self._memo: dict[Hashable, tuple[int, Any]] = {}
 
     def close(self) -> None:
         """Flush the request log and close the connection."""
@@ -181,6 +186,7 @@ class Store:
         """Drop every table and upload file and create an empty schema."""
         with self.lock:
             self._pending_log.clear()
+            self._memo.clear()
             for table in TABLES:
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
             self.db.executescript(SCHEMA)
@@ -193,14 +199,30 @@ class Store:
         """Hold the lock and run one write transaction, rolled back if the body raises."""
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
+            logged: list[tuple[Any, ...]] = []
             try:
-                self._write_log()
+                logged = self._write_log()
                 yield self.db
             except BaseException as exc:
                 # a protocol error answer may keep its writes (e.g. a pending two-factor login)
-                self.db.execute("COMMIT" if getattr(exc, "commit", False) else "ROLLBACK")
+                if getattr(exc, "commit", False):
+                    self.db.execute("COMMIT")
+                else:
+                    self.db.execute("ROLLBACK")
+                    self._pending_log[:0] = logged  # the log rows go in with the next one
                 raise
             self.db.execute("COMMIT")
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """`compute()`, reused until any row other than a request-log row changes (hold the
+        lock). The key of the data's state is the connection's change counter."""
+        state = self.db.total_changes - self._log_rows
+        cached = self._memo.get(key)
+        if cached is not None and cached[0] == state:
+            return cached[1]
+        value = compute()
+        self._memo[key] = (state, value)
+        return value
 
     # -- ids and clocks -------------------------------------------------------------------
 
@@ -248,14 +270,18 @@ class Store:
         with self.lock:
             self._pending_log.append(row)
 
-    def _write_log(self) -> None:
-        if self._pending_log:
+    def _write_log(self) -> list[tuple[Any, ...]]:
+        """Insert the queued request-log rows; return them (to queue again on a rollback)."""
+        rows = self._pending_log
+        if rows:
             self.db.executemany(
                 "INSERT INTO request_log (at, method, path, query, headers, form, status)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                self._pending_log,
+                rows,
             )
-            self._pending_log.clear()
+            self._log_rows += len(rows)
+            self._pending_log = []
+        return rows
 
     def flush_log(self) -> None:
         """Write queued request-log rows now."""

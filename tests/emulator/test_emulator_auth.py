@@ -10,6 +10,8 @@ import os
 import struct
 import time
 
+import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -155,6 +157,24 @@ def test_api_headers_are_required(emulator: EmulatorControl) -> None:
     del api.session.headers["X-IG-App-ID"]
     no_app = api.get("direct_v2/inbox/")
     assert no_app.status_code == 400 and "X-IG-App-ID" in no_app.json()["message"]
+
+
+WEB_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["qe/sync/", "launcher/sync/", "zr/token/result/", "accounts/contact_point_prefill/"],
+)
+def test_pre_login_endpoints_answer_any_user_agent(emulator: EmulatorControl, endpoint) -> None:
+    web = requests.Session()
+    web.headers["User-Agent"] = WEB_AGENT
+    response = web.get(f"{emulator.url}/api/v1/{endpoint}", timeout=10)
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    assert int(response.headers["ig-set-password-encryption-key-id"]) >= 0
+    assert response.headers["ig-set-password-encryption-pub-key"]
+    login = web.post(f"{emulator.url}/api/v1/accounts/login/", data={}, timeout=10)
+    assert login.status_code == 400 and "User-Agent" in login.json()["message"]
 
 
 def test_unknown_path_and_method(emulator: EmulatorControl) -> None:

@@ -249,6 +249,7 @@ def test_attachments(api: Api, emulator: EmulatorControl, seed: dict) -> None:
             "attachment_fbid": str(video),
             "video_result": str(video),
             "view_mode": "permanent",
+            "length": 2.5,
             "client_context": "77",
             "mutation_token": "77",
         },
@@ -279,3 +280,6 @@ def test_attachments(api: Api, emulator: EmulatorControl, seed: dict) -> None:
         "voice_attachment",
     ]
     assert emulator.ledger()[0]["upload"]["media_id"] == str(image)
+    # a messenger_video upload carries no duration: the send's `length` (seconds) gives it
+    assert items[2]["media"]["video_duration"] == 2.5
+    assert [r["upload"]["duration_ms"] for r in emulator.ledger()[1:3]] == [2500, None]

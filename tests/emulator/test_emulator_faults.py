@@ -74,6 +74,24 @@ def test_drop_after_handling_then_retry_is_deduped(api: Api, emulator: EmulatorC
     assert len(emulator.ledger()) == 1
 
 
+def test_requests_refused_before_their_handler_leave_faults_alone(
+    api: Api, emulator: EmulatorControl, seed: dict
+) -> None:
+    emulator.add_fault("POST", TEXT, "drop_after")
+    emulator.add_fault("GET", "/api/v1/qe/sync/", "server_error")
+    anonymous = Api(emulator.url)
+    refused = send(anonymous, seed, "9")
+    assert refused.status_code == 403 and refused.json()["message"] == "login_required"
+    thread_id = seed["threads"][0]["thread_id"]
+    bad_agent = api.send("text", {"text": "hi"}, thread_id, headers={"User-Agent": "curl"})
+    assert bad_agent.status_code == 400
+    assert len(emulator.faults()) == 2
+    assert anonymous.get("qe/sync/").status_code == 500  # pre-login: no session needed
+    with pytest.raises(requests.ConnectionError):
+        send(api, seed, "9")
+    assert emulator.faults() == [] and len(emulator.ledger()) == 1
+
+
 def test_delay(api: Api, emulator: EmulatorControl) -> None:
     emulator.add_fault("GET", "/api/v1/direct_v2/inbox", "delay", seconds=0.3)
     started = time.monotonic()

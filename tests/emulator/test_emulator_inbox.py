@@ -88,6 +88,28 @@ def test_unread_and_flagged_filters_and_seen(api: Api) -> None:
     assert bad.status_code == 400 and "selected_filter" in bad.json()["message"]
 
 
+def test_unseen_count_follows_every_change(api: Api, emulator: EmulatorControl, seed: dict) -> None:
+    def unseen() -> int:
+        return api.get("direct_v2/inbox/").json()["inbox"]["unseen_count"]
+
+    assert unseen() == unseen() == 1
+    inbox = api.get("direct_v2/inbox/", params={"limit": 100}).json()["inbox"]["threads"]
+    read = {t["thread_id"] for t in inbox} - set(_unread_ids(api))
+    thread = next(t for t in seed["threads"] if t["thread_id"] in read)
+    emulator.incoming(thread["thread_id"], thread["users"][0], "new")
+    assert unseen() == 2
+    newest = api.get(f"direct_v2/threads/{thread['thread_id']}/").json()["thread"]["items"][0]
+    seen = api.post(f"direct_v2/threads/{thread['thread_id']}/items/{newest['item_id']}/seen/")
+    assert seen.json()["unseen_count"] == 1 and unseen() == 1
+    assert api.post(f"direct_v2/threads/{thread['thread_id']}/mark_unread/").ok
+    assert unseen() == 2
+
+
+def _unread_ids(api: Api) -> list[str]:
+    inbox = api.get("direct_v2/inbox/", params={"selected_filter": "unread"}).json()["inbox"]
+    return [t["thread_id"] for t in inbox["threads"]]
+
+
 def test_inbox_pagination_to_the_end_on_bulk(bulk_emulator: EmulatorControl) -> None:
     api = Api(bulk_emulator.url).login()
     seen: list[str] = []
