@@ -3,7 +3,8 @@
 Attachment route (default): ``messenger_image/`` and ``messenger_video/`` with the minimal
 header set, answered with a ``media_id``. Classic route: ``rupload_igphoto/``, and
 ``rupload_igvideo/`` followed by the signed ``media/upload_finish/?video=1``. Videos are
-streamed from disk in chunks and resumed from the offset the server reports.
+streamed from disk as a sized body (sent with a ``Content-Length``, read in blocks, so memory
+stays flat) and resumed from the offset the server reports.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from airflow_provider_dm.client.errors import (
@@ -27,7 +29,7 @@ from airflow_provider_dm.client.errors import (
     TranscodeNotFinished,
 )
 from airflow_provider_dm.client.items import check_route
-from airflow_provider_dm.client.media import prepare_photo, read_mp4
+from airflow_provider_dm.client.media import PreparedPhoto, prepare_photo, read_mp4
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +108,13 @@ def upload_photo(
     quality: int = 70,
     max_side: int = 1080,
 ) -> Upload:
-    """Re-encode ``source`` (path, bytes or storage path) as JPEG and upload it in one shot."""
+    """Re-encode ``source`` (path, bytes or storage path) as JPEG and upload it in one shot;
+    a ``PreparedPhoto`` (already re-encoded, e.g. to validate it first) goes up as it is."""
     check_route(route)
-    photo = prepare_photo(source, quality=quality, max_side=max_side)
+    if isinstance(source, PreparedPhoto):
+        photo = source
+    else:
+        photo = prepare_photo(source, quality=quality, max_side=max_side)
     upload_id = _new_upload_id()
     length = str(len(photo.jpeg))
     media_id = None
@@ -181,15 +187,50 @@ class _Progress:
             log.info("video %s: %d of %d bytes (%.0f%%)", self.name, sent, self.total, percent)
 
 
-def _chunks(path: Path, offset: int, chunk_size: int, report: _Progress) -> Iterator[bytes]:
-    """The file from ``offset`` on, ``chunk_size`` bytes at a time (memory stays flat)."""
-    sent = offset
-    with path.open("rb") as handle:
-        handle.seek(offset)
-        while chunk := handle.read(chunk_size):
-            yield chunk
-            sent += len(chunk)
-            report(sent)
+class _FileBody:
+    """The file from ``offset`` on as a sized, readable request body: ``requests`` sends its
+    ``len()`` as the Content-Length and reads it in blocks. Progress is reported every
+    ``chunk_size`` bytes and at the end."""
+
+    def __init__(self, path: Path, offset: int, chunk_size: int, report: _Progress) -> None:
+        self._handle = path.open("rb")
+        self._handle.seek(offset)
+        self._remaining = report.total - offset
+        self._sent = offset
+        self._step = chunk_size
+        self._next_report = offset + chunk_size
+        self._report = report
+
+    def __len__(self) -> int:
+        return self._remaining
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (never past the next progress mark); ``b""`` at the end."""
+        wanted = self._next_report - self._sent
+        if 0 <= size < wanted:
+            wanted = size
+        block = self._handle.read(min(wanted, self._remaining))
+        self._sent += len(block)
+        self._remaining -= len(block)
+        if block and (self._sent >= self._next_report or not self._remaining):
+            self._next_report = self._sent + self._step
+            self._report(self._sent)
+        return block
+
+    def close(self) -> None:
+        """Close the file."""
+        self._handle.close()
+
+    def __enter__(self) -> _FileBody:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def _stream(
@@ -214,17 +255,18 @@ def _stream(
         if offset:
             log.info("video %s: resuming at byte %d of %d", endpoint, offset, total)
         try:
-            return transport.upload(
-                "POST",
-                endpoint,
-                headers={
-                    **headers,
-                    "Offset": str(offset),
-                    "Content-Type": "application/octet-stream",
-                },
-                data=_chunks(path, offset, chunk_size, report),
-                minimal_headers=minimal,
-            )
+            with _FileBody(path, offset, chunk_size, report) as body:
+                return transport.upload(
+                    "POST",
+                    endpoint,
+                    headers={
+                        **headers,
+                        "Offset": str(offset),
+                        "Content-Type": "application/octet-stream",
+                    },
+                    data=body,
+                    minimal_headers=minimal,
+                )
         except (NetworkError, ServerError) as exc:
             if attempt == attempts:
                 raise

@@ -375,9 +375,13 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
             return super().plan(context, route)
         if self.upload is not None or self.upload_id is not None:
             raise InvalidInput("path", "give either path or an upload, not both")
-        source = media_source(self.path, self.kind)
-        preview = inspect_media(self.kind, source, quality=self.quality, max_side=self.max_side)
-        preview["path"] = str(self.path)
+        checked = inspect_media(
+            self.kind,
+            media_source(self.path, self.kind),
+            quality=self.quality,
+            max_side=self.max_side,
+        )
+        preview = {**checked.description, "path": str(self.path)}
         key = json.dumps(
             {
                 "kind": self.kind,
@@ -387,7 +391,7 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
             },
             sort_keys=True,
         )
-        return SendPlan(key, preview, lambda client: self._upload_and_build(client, source))
+        return SendPlan(key, preview, lambda client: self._upload_and_build(client, checked.source))
 
     def _upload_and_build(self, client: DirectClient, source: Any) -> Item:
         from airflow_provider_dm.client.items import Photo, Video

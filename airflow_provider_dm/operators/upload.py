@@ -9,6 +9,7 @@ route) works too, because these operators push each key of the dict as its own X
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -44,36 +45,49 @@ def media_source(path: Any, kind: str) -> Any:
     return text
 
 
-def inspect_media(kind: str, source: Any, *, quality: int, max_side: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CheckedMedia:
+    """A photo or video validated before any request: its ``description`` (what would be
+    uploaded) and the ``source`` to upload (for a photo the re-encoded ``PreparedPhoto``, so
+    it is not encoded twice; for a video the file)."""
+
+    description: dict[str, Any]
+    source: Any
+
+
+def inspect_media(kind: str, source: Any, *, quality: int, max_side: int) -> CheckedMedia:
     """Validate a photo or video before any request (the photo fully decoded and re-encoded,
     the MP4 read from its boxes) and describe what would be uploaded."""
     if kind == "photo":
         from airflow_provider_dm.client.media import prepare_photo
 
         photo = prepare_photo(source, quality=quality, max_side=max_side, field="path")
-        return {
+        described = {
             "kind": "photo",
             "width": photo.width,
             "height": photo.height,
             "duration_ms": None,
             "bytes": len(photo.jpeg),
         }
+        return CheckedMedia(described, photo)
     from airflow_provider_dm.client.media import read_mp4
 
     info = read_mp4(source, field="path")
-    return {
+    described = {
         "kind": "video",
         "width": info.width,
         "height": info.height,
         "duration_ms": info.duration_ms,
         "bytes": info.bytes,
     }
+    return CheckedMedia(described, source)
 
 
 def upload_media(
     client: DirectClient, kind: str, source: Any, *, quality: int, max_side: int
 ) -> Upload:
-    """Upload a photo or a video with the client (on the connection's media route)."""
+    """Upload a photo (a source, or the ``PreparedPhoto`` of ``inspect_media``) or a video
+    with the client (on the connection's media route)."""
     if kind == "photo":
         return client.upload_photo(source, quality=quality, max_side=max_side)
     return client.upload_video(source)
@@ -121,23 +135,25 @@ class _DirectUploadOperator(BaseOperator):
 
         hook = DirectHook(self.direct_conn_id, dry_run=self.dry_run)
         try:
-            source = media_source(self.path, self.kind)
-            described = inspect_media(
-                self.kind, source, quality=self.quality, max_side=self.max_side
+            checked = inspect_media(
+                self.kind,
+                media_source(self.path, self.kind),
+                quality=self.quality,
+                max_side=self.max_side,
             )
         except (InvalidInput, ValueError) as exc:
             raise AirflowFailException(str(exc)) from exc
         if hook.settings.dry_run:
-            self.log.info("Dry run: would upload %s %s", self.kind, described)
+            self.log.info("Dry run: would upload %s %s", self.kind, checked.description)
             return {
                 "upload_id": None,
                 "media_id": None,
                 "route": hook.settings.media_route,
-                **described,
+                **checked.description,
                 "dry_run": True,
             }
         upload = upload_media(
-            hook.get_conn(), self.kind, source, quality=self.quality, max_side=self.max_side
+            hook.get_conn(), self.kind, checked.source, quality=self.quality, max_side=self.max_side
         )
         self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
         return upload.to_dict()

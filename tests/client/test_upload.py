@@ -15,6 +15,7 @@ from airflow_provider_dm.client import DirectClient
 from airflow_provider_dm.client.broadcast import send
 from airflow_provider_dm.client.errors import InvalidInput
 from airflow_provider_dm.client.items import Photo, Video
+from airflow_provider_dm.client.media import prepare_photo
 from airflow_provider_dm.client.upload import TranscodeWait, upload_photo, upload_video
 from airflow_provider_dm.emulator.control import EmulatorControl
 
@@ -71,6 +72,18 @@ def test_photo_upload_and_send(client, emulator, route: str, path: str) -> None:
     assert row["upload"]["bytes"] == upload.bytes
 
 
+def test_prepared_photo_is_uploaded_as_it_is(client, emulator) -> None:
+    photo = prepare_photo(_png((300, 200)), quality=40)
+    upload = upload_photo(client.transport, photo, quality=40)
+    assert (upload.width, upload.height, upload.bytes) == (
+        photo.width,
+        photo.height,
+        len(photo.jpeg),
+    )
+    (posted,) = _requests(emulator, "/messenger_image/")
+    assert _header(posted, "Content-Length") == str(len(photo.jpeg))
+
+
 @pytest.mark.parametrize(
     ("route", "path"), [("attachment", "/messenger_video/"), ("classic", "/rupload_igvideo/")]
 )
@@ -99,10 +112,11 @@ def test_video_upload_streams_in_chunks_and_sends(
     )
     assert len(seen) == -(-size // (64 * 1024))
     assert seen[-1] == (size, size)
-    assert [method for method in (r["method"] for r in _requests(emulator, path))] == [
-        "GET",
-        "POST",
-    ]
+    probe, posted = _requests(emulator, path)
+    assert (probe["method"], posted["method"]) == ("GET", "POST")
+    # a sized body: one Content-Length, no chunked transfer encoding
+    assert _header(posted, "Content-Length") == str(size)
+    assert _header(posted, "Transfer-Encoding") is None
 
     (result,) = send(
         client.transport,
@@ -114,9 +128,8 @@ def test_video_upload_streams_in_chunks_and_sends(
     assert result.status == "sent", result.error
     (row,) = emulator.ledger()
     assert row["kind"] == ("raven_attachment" if route == "attachment" else "configure_video")
-    if route == "classic":
-        assert row["upload"]["duration_ms"] == 4200
-    else:
+    assert row["upload"]["duration_ms"] == 4200
+    if route == "attachment":
         assert row["fields"]["length"] == 4.2
 
 
@@ -152,8 +165,14 @@ def test_video_upload_resumes_after_a_dropped_connection(
     )
     logged = _requests(emulator, path)
     assert [r["method"] for r in logged] == ["GET", "POST"] * 3
-    offsets = [int(_header(r, "Offset") or -1) for r in logged if r["method"] == "POST"]
-    assert offsets == [0, 70_000, 140_000]
+    posts = [r for r in logged if r["method"] == "POST"]
+    assert [int(_header(r, "Offset") or -1) for r in posts] == [0, 70_000, 140_000]
+    size = video.stat().st_size
+    assert [int(_header(r, "Content-Length") or -1) for r in posts] == [
+        size,
+        size - 70_000,
+        size - 140_000,
+    ]
     assert upload.bytes == video.stat().st_size
     (result,) = send(
         client.transport,
