@@ -4,8 +4,10 @@ are kept raw and exposed as UTC ``datetime``; every model keeps the JSON it came
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any
 
 PREVIEW_LENGTH = 80
@@ -200,7 +202,6 @@ class Thread:
     thread_id: str
     title: str
     users: tuple[User, ...]
-    items: tuple[Item, ...]
     last_activity_at: datetime | None
     last_activity_at_us: int | None
     pending: bool = False
@@ -228,7 +229,6 @@ class Thread:
             thread_id=_text(raw.get("thread_id")) or "",
             title=_text(raw.get("thread_title")) or ", ".join(u.username for u in users),
             users=users,
-            items=tuple(Item.parse(i) for i in _list(raw.get("items")) if isinstance(i, dict)),
             last_activity_at=from_micros(stamp),
             last_activity_at_us=stamp,
             pending=_bool(raw.get("pending")),
@@ -245,12 +245,26 @@ class Thread:
             raw=raw,
         )
 
+    @cached_property
+    def items(self) -> tuple[Item, ...]:
+        """The thread's items in the payload, newest first (parsed on first use: an export
+        that only needs the newest one does not pay for the rest)."""
+        return tuple(self._parse_items())
+
+    @property
+    def newest_item(self) -> Item | None:
+        """The newest item in the payload, or None."""
+        return next(self._parse_items(), None)
+
+    def _parse_items(self) -> Iterator[Item]:
+        return (Item.parse(i) for i in _list(self.raw.get("items")) if isinstance(i, dict))
+
     @property
     def unseen(self) -> bool:
         """True when the viewer has not seen the newest item someone else sent."""
         if self.read_state is not None:
             return self.read_state != 0
-        newest = next((i for i in self.items if i.user_id != self.viewer_id), None)
+        newest = next((i for i in self._parse_items() if i.user_id != self.viewer_id), None)
         if newest is None or newest.timestamp_us is None:
             return False
         return self.last_seen_at_us is None or newest.timestamp_us > self.last_seen_at_us

@@ -127,7 +127,7 @@ class DirectFetchInboxOperator(BaseOperator):
 
 def thread_summary(thread: Thread) -> dict[str, Any]:
     """A thread in a few small fields, for XCom."""
-    last = thread.items[0] if thread.items else None
+    last = thread.newest_item
     return {
         "thread_id": thread.thread_id,
         "title": thread.title,
