@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlencode
 
 import requests
@@ -184,13 +184,13 @@ class Transport:
         path: str,
         *,
         headers: dict[str, str],
-        data: bytes | Iterable[bytes] | None = None,
+        data: bytes | Iterable[bytes] | IO[bytes] | None = None,
         params: dict[str, Any] | None = None,
         retry: bool = True,
         minimal_headers: bool = False,
     ) -> dict[str, Any]:
-        """Call an upload path (relative to ``upload_url``) with raw ``data``. An iterable body
-        cannot be replayed, so it is never retried nor re-sent after a new login.
+        """Call an upload path (relative to ``upload_url``) with raw ``data``. An iterable or
+        file body cannot be replayed, so it is never retried nor re-sent after a new login.
         ``minimal_headers`` sends only the §7.4 set (auth, user ids, machine id, user agent)."""
         url = self.upload_url + path.lstrip("/")
         replayable = data is None or isinstance(data, _BODY_TYPES)

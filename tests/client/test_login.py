@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from request_log import requests_after
 
 from airflow_provider_dm.client import Credentials, DirectClient, SessionState
 from airflow_provider_dm.client.errors import (
@@ -33,7 +32,7 @@ def _client(emulator: EmulatorControl, **kwargs) -> DirectClient:
 
 
 def _logins(emulator: EmulatorControl, client: DirectClient) -> list[dict]:
-    log = requests_after(emulator, client)
+    log = emulator.requests()
     return [r for r in log if r["path"].endswith("/accounts/login/")]
 
 
@@ -60,7 +59,7 @@ def test_login_gives_a_session_and_calls_on_login(emulator, caplog) -> None:
 def test_login_form_follows_the_protocol(emulator) -> None:
     client = _client(emulator)
     client.login("airflow_demo", PASSWORD)
-    sync, login = requests_after(emulator, client)[:2]
+    sync, login = emulator.requests()[:2]
     assert sync["path"] == "/api/v1/qe/sync/"
     form = login["form"]
     state = client.state
@@ -103,7 +102,7 @@ def test_two_factor_completes_with_a_totp_secret(emulator) -> None:
     client = _client(emulator)
     state = client.login("airflow_demo_2fa", PASSWORD, totp_secret=TOTP_SECRET)
     assert state.logged_in and state.username == "airflow_demo_2fa"
-    log = requests_after(emulator, client)
+    log = emulator.requests()
     (second,) = [r for r in log if r["path"].endswith("/two_factor_login/")]
     assert second["form"]["verification_method"] == "3"
     assert second["form"]["username"] == "airflow_demo_2fa"
@@ -141,7 +140,7 @@ def test_restored_session_makes_no_login_request(emulator) -> None:
     assert client.current_user().username == "airflow_demo"
     assert list(client.iter_inbox(max_threads=2))
     assert len(_logins(emulator, client)) == before == 1
-    last = requests_after(emulator, client)[-1]["headers"]
+    last = emulator.requests()[-1]["headers"]
     assert last["X-IG-Device-ID"] == restored.uuid
     assert last["X-IG-Android-ID"] == restored.android_id
 

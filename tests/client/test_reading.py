@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from request_log import requests_after
 
 from airflow_provider_dm.client import DirectClient, Thread
 from airflow_provider_dm.client.errors import InvalidInput
@@ -27,7 +26,7 @@ def bulk(bulk_emulator: EmulatorControl) -> DirectClient:
 
 
 def _inbox_requests(emulator: EmulatorControl, client: DirectClient) -> list[dict]:
-    return [r for r in requests_after(emulator, client) if r["path"] == "/api/v1/direct_v2/inbox/"]
+    return [r for r in emulator.requests() if r["path"] == "/api/v1/direct_v2/inbox/"]
 
 
 def test_every_thread_of_a_big_inbox_once_newest_first(bulk, bulk_emulator) -> None:
@@ -104,7 +103,7 @@ def test_demo_inbox_pending_and_filters(emulator) -> None:
     unread = list(client.iter_inbox(selected_filter="unread"))
     assert unread and all(t.unseen for t in unread)
     assert {t.thread_id for t in unread} == {t.thread_id for t in inbox if t.unseen}
-    log = requests_after(emulator, client)
+    log = emulator.requests()
     query = next(r for r in log if r["query"].get("selected_filter"))["query"]
     assert query["selected_filter"] == "unread"
     group = next(t for t in inbox if t.is_group)

@@ -8,7 +8,6 @@ import logging
 import re
 
 import pytest
-from request_log import requests_after
 
 from airflow_provider_dm.client import DirectClient
 from airflow_provider_dm.client import transport as transport_module
@@ -61,7 +60,7 @@ def _text_form(client: DirectClient, thread_id: str, token: str, text: str = "he
 
 
 def _sends(emulator: EmulatorControl, client: DirectClient) -> list[dict]:
-    return [r for r in requests_after(emulator, client) if r["path"] == TEXT_PATH]
+    return [r for r in emulator.requests() if r["path"] == TEXT_PATH]
 
 
 def _secrets_absent(text: str, client: DirectClient) -> None:
@@ -74,7 +73,7 @@ def test_every_request_carries_the_header_family(client, emulator, thread_id) ->
     client.send(Text("hello"), threads=[thread_id])
     list(client.iter_inbox(max_threads=1))
     state = client.state
-    log = requests_after(emulator, client)
+    log = emulator.requests()
     assert len(log) >= 4
     for request in log:
         headers = request["headers"]
