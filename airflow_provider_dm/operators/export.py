@@ -137,7 +137,6 @@ def collect(
     entries: Any,
     *,
     output_path: str | None,
-    record: Any,
     summary: Any,
     limit: int,
     what: str,
@@ -145,15 +144,15 @@ def collect(
 ) -> tuple[list[dict[str, Any]] | None, int]:
     """Walk ``entries`` (a client ``Listing``) once, page by page.
 
-    With ``output_path``, each entry's ``record(entry)`` is streamed to the export and nothing
-    is kept (returns ``(None, count)``). Without it, ``summary(entry)`` is collected, and more
-    than ``limit`` entries raise ``ValueError`` naming ``output_path``.
+    With ``output_path``, each entry's summary plus its raw payload (``"raw"``) is streamed to
+    the export and nothing is kept (returns ``(None, count)``). Without it, ``summary(entry)``
+    is collected, and more than ``limit`` entries raise ``ValueError`` naming ``output_path``.
     """
     progress = Progress(log, what)
     if output_path is not None:
         with atomic_jsonl(output_path) as writer:
             for entry in entries:
-                writer.write(record(entry))
+                writer.write({**summary(entry), "raw": entry.raw})
                 progress.tick(entries.pages, writer.count)
         progress.done(entries.pages, writer.count)
         return None, writer.count

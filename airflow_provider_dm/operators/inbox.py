@@ -110,7 +110,6 @@ class DirectFetchInboxOperator(BaseOperator):
             summaries, count = collect(
                 threads,
                 output_path=output_path,
-                record=thread_record,
                 summary=thread_summary,
                 limit=self.summary_limit,
                 what="threads",
@@ -137,8 +136,3 @@ def thread_summary(thread: Thread) -> dict[str, Any]:
         "pending": thread.pending,
         "last_item": last.preview if last is not None else None,
     }
-
-
-def thread_record(thread: Thread) -> dict[str, Any]:
-    """One export line: the summary plus the raw thread payload."""
-    return {**thread_summary(thread), "raw": thread.raw}

@@ -109,14 +109,10 @@ class DirectFetchThreadOperator(BaseOperator):
         def summary(item: Item) -> dict[str, Any]:
             return item_summary(item, usernames)
 
-        def record(item: Item) -> dict[str, Any]:
-            return {**summary(item), "raw": item.raw}
-
         try:
             summaries, count = collect(
                 items,
                 output_path=output_path,
-                record=record,
                 summary=summary,
                 limit=self.summary_limit,
                 what="items",
