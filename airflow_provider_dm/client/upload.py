@@ -3,7 +3,7 @@
 Attachment route (default): ``messenger_image/`` and ``messenger_video/`` with the minimal
 header set, answered with a ``media_id``. Classic route: ``rupload_igphoto/``, and
 ``rupload_igvideo/`` followed by the signed ``media/upload_finish/?video=1``. Videos are
-streamed from disk as a sized body (sent with a ``Content-Length``, read in blocks, so memory
+streamed from disk as a sized body (sent with a ``Content-Length``, in blocks, so memory
 stays flat) and resumed from the offset the server reports.
 """
 
@@ -33,7 +33,7 @@ from airflow_provider_dm.client.media import PreparedPhoto, prepare_photo, read_
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 4 * 1024 * 1024
+CHUNK_SIZE = 1024 * 1024
 RESUME_ATTEMPTS = 5
 PROGRESS_EVERY = 5.0
 _RETRY_CONTEXT = '{"num_step_auto_retry":0,"num_reupload":0,"num_step_manual_retry":0}'
@@ -188,34 +188,30 @@ class _Progress:
 
 
 class _FileBody:
-    """The file from ``offset`` on as a sized, readable request body: ``requests`` sends its
-    ``len()`` as the Content-Length and reads it in blocks. Progress is reported every
-    ``chunk_size`` bytes and at the end."""
+    """The file from ``offset`` on as a sized, iterable request body: ``requests`` sends its
+    ``len()`` as the Content-Length and each ``chunk_size`` block in one ``sendall``. (A body
+    with ``read()`` would be sent in 16 KiB pieces, which halves the throughput.) Progress is
+    reported after each block."""
 
     def __init__(self, path: Path, offset: int, chunk_size: int, report: _Progress) -> None:
-        self._handle = path.open("rb")
+        self._handle = path.open("rb", buffering=0)
         self._handle.seek(offset)
-        self._remaining = report.total - offset
-        self._sent = offset
+        self._offset = offset
         self._step = chunk_size
-        self._next_report = offset + chunk_size
         self._report = report
 
     def __len__(self) -> int:
-        return self._remaining
+        return self._report.total - self._offset
 
-    def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes (never past the next progress mark); ``b""`` at the end."""
-        wanted = self._next_report - self._sent
-        if 0 <= size < wanted:
-            wanted = size
-        block = self._handle.read(min(wanted, self._remaining))
-        self._sent += len(block)
-        self._remaining -= len(block)
-        if block and (self._sent >= self._next_report or not self._remaining):
-            self._next_report = self._sent + self._step
-            self._report(self._sent)
-        return block
+    def __iter__(self) -> Iterator[bytes]:
+        sent, total = self._offset, self._report.total
+        while sent < total:
+            block = self._handle.read(min(self._step, total - sent))
+            if not block:
+                raise DirectError(f"the file ended at byte {sent} of {total}")
+            yield block
+            sent += len(block)
+            self._report(sent)
 
     def close(self) -> None:
         """Close the file."""
