@@ -51,11 +51,13 @@ def public_key_header() -> str:
 
 
 def key_headers() -> dict[str, str]:
-    """The pre-login response headers: password key id and key, machine id."""
+    """The pre-login response headers: password key id and key, machine id, and a csrftoken
+    cookie (with bearer auth it is secondary, but clients keep a cookie jar and send it back)."""
     return {
         "ig-set-password-encryption-key-id": str(KEY_ID),
         "ig-set-password-encryption-pub-key": public_key_header(),
         "ig-set-x-mid": MID,
+        "Set-Cookie": f"csrftoken={secrets.token_hex(16)}; Path=/; Max-Age=31449600",
     }
 
 

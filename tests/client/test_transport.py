@@ -3,9 +3,14 @@ fault kind giving a typed error or a successful retry, and the ledger showing no
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -257,3 +262,66 @@ def test_pacing_spaces_sends(monkeypatch) -> None:
     unpaced = transport_module.Transport("http://127.0.0.1:9/api/v1/")
     unpaced.pace()
     assert pauses == [1.5, 2.0]
+
+
+def test_cookies_the_server_sets_go_back_with_later_requests(client, emulator) -> None:
+    # the emulator's qe/sync/ sets a csrftoken cookie; the login's jar keeps it
+    assert "csrftoken" in client.transport.session.cookies
+    list(client.iter_inbox(max_threads=1))
+    inbox = [r for r in emulator.requests() if r["path"] == "/api/v1/direct_v2/inbox/"]
+    assert inbox and inbox[-1]["headers"].get("Cookie") == "***"  # present, value redacted
+
+
+class _ForwardingProxy(BaseHTTPRequestHandler):
+    """A plain HTTP forward proxy (no proxy runs on this machine): it records each absolute
+    request URL and relays the request to its target and the answer back."""
+
+    seen: ClassVar[list[str]] = []
+
+    def _relay(self) -> None:
+        self.seen.append(f"{self.command} {self.path}")
+        target = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if not k.lower().startswith("proxy-")}
+        upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+        path = target.path + (f"?{target.query}" if target.query else "")
+        upstream.request(self.command, path, body=body, headers=headers)
+        answer = upstream.getresponse()
+        content = answer.read()
+        self.send_response(answer.status)
+        for name, value in answer.getheaders():
+            if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+        upstream.close()
+
+    do_GET = do_POST = _relay
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def test_a_configured_proxy_carries_every_request(emulator, thread_id) -> None:
+    _ForwardingProxy.seen = []
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _ForwardingProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        client = DirectClient(
+            api_url=emulator.url + "/api/v1/",
+            upload_url=emulator.url + "/",
+            proxy=f"http://127.0.0.1:{proxy.server_address[1]}",
+            timeout=5,
+        )
+        client.login("airflow_demo", PASSWORD)
+        (result,) = client.send(Text("through the proxy"), threads=[thread_id])
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert result.status == "sent"
+    assert f"POST {emulator.url}/api/v1/accounts/login/" in _ForwardingProxy.seen
+    assert f"POST {emulator.url}{TEXT_PATH}" in _ForwardingProxy.seen
+    (row,) = emulator.ledger()
+    assert (row["item_id"], row["fields"]["text"]) == (result.item_id, "through the proxy")
