@@ -170,7 +170,7 @@ class Store:
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA synchronous=OFF")
         self._last_us = 0
         self._pending_log: list[tuple[Any, ...]] = []
         self._log_rows = 0
