@@ -108,10 +108,14 @@ class DirectHook(BaseHook):
 
     def _on_login(self, state: SessionState) -> None:
         self._mask_session(state)
-        self.session_store.save(state)
-        self.log.info(
-            "Logged in as %s; session saved in Variable %s", state.username, self.session_store.key
-        )
+        if self.session_store.save(state):
+            self.log.info(
+                "Logged in as %s; session saved in Variable %s",
+                state.username,
+                self.session_store.key,
+            )
+        else:
+            self.log.info("Logged in as %s; the session is not stored", state.username)
 
     @staticmethod
     def _mask_session(state: SessionState) -> None:

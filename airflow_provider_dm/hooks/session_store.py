@@ -41,11 +41,14 @@ class VariableSessionStore:
             log.warning("The session Variable %s holds no valid session; ignoring it", self.key)
             return None
 
-    def save(self, state: SessionState) -> None:
-        """Store the session for the next task; failures are logged, never raised."""
+    def save(self, state: SessionState) -> bool:
+        """Store the session for the next task; a failure is logged, never raised, and
+        returns False."""
         from airflow.sdk import Variable
 
         try:
             Variable.set(self.key, state.to_json(), description="Instagram Direct session")
         except Exception as exc:
             log.warning("Could not save the session Variable %s: %s", self.key, type(exc).__name__)
+            return False
+        return True
