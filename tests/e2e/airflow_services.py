@@ -273,19 +273,41 @@ class AirflowServices:
 
     def run_dag(self, dag_id: str, timeout: float = 90.0) -> dict[str, Any]:
         """Trigger a run through the REST API and return it once it has finished (or timed out)."""
+        return self.wait_for_run(dag_id, self.trigger_dag(dag_id), timeout)
+
+    def trigger_dag(self, dag_id: str) -> str:
+        """Unpause the DAG, trigger a run through the REST API and return its run id."""
         self.wait_for_dag(dag_id)
         # DAGs start paused, so that only the DAGs a test runs (not dm_inbox_export's
         # daily schedule) talk to the emulator.
         self.api("PATCH", f"dags/{dag_id}", json={"is_paused": False}).raise_for_status()
         response = self.api("POST", f"dags/{dag_id}/dagRuns", json={"logical_date": None})
         response.raise_for_status()
-        run_id = response.json()["dag_run_id"]
+        return response.json()["dag_run_id"]
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 90.0) -> dict[str, Any]:
+        """The run once it has finished, or as it is when `timeout` seconds have passed."""
         deadline = time.monotonic() + timeout
-        run: dict[str, Any] = response.json()
+        run: dict[str, Any] = self.api("GET", f"dags/{dag_id}/dagRuns/{run_id}").json()
         while time.monotonic() < deadline and run["state"] not in ("success", "failed"):
             time.sleep(1)
             run = self.api("GET", f"dags/{dag_id}/dagRuns/{run_id}").json()
         return run
+
+    def wait_for_task_state(
+        self, dag_id: str, run_id: str, task_id: str, states: set[str], timeout: float = 60.0
+    ) -> str | None:
+        """The task instance's state once it is one of `states`, else its last state seen."""
+        deadline = time.monotonic() + timeout
+        state = None
+        while time.monotonic() < deadline:
+            response = self.api("GET", f"dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
+            if response.status_code == 200:
+                state = response.json()["state"]
+                if state in states:
+                    return state
+            time.sleep(1)
+        return state
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         """Every task instance of a run, mapped ones included (one entry per map index)."""
