@@ -13,7 +13,7 @@ from PIL import Image
 
 from airflow_provider_dm.client import DirectClient
 from airflow_provider_dm.client.broadcast import send
-from airflow_provider_dm.client.errors import InvalidInput
+from airflow_provider_dm.client.errors import DirectError, InvalidInput
 from airflow_provider_dm.client.items import Photo, Video
 from airflow_provider_dm.client.media import prepare_photo
 from airflow_provider_dm.client.upload import TranscodeWait, upload_photo, upload_video
@@ -192,6 +192,20 @@ def test_video_upload_gives_up_after_bounded_attempts(client, emulator, tmp_path
         upload_video(client.transport, video, resume_attempts=2)
     gets = [r for r in _requests(emulator, "/messenger_video/") if r["method"] == "GET"]
     assert len(gets) == 3
+
+
+def test_a_video_that_shrinks_during_the_upload_fails_clearly(
+    client, emulator, tmp_path: Path
+) -> None:
+    video = write_mp4(tmp_path / "clip.mp4", mdat_bytes=1024 * 1024)
+
+    def truncate(sent: int, total: int) -> None:
+        with open(video, "r+b") as handle:
+            handle.truncate(sent)
+
+    with pytest.raises(DirectError, match=r"the file ended at byte \d+ of \d+"):
+        upload_video(client.transport, video, chunk_size=64 * 1024, progress=truncate)
+    assert emulator.ledger() == []
 
 
 def test_video_upload_memory_stays_flat(client, emulator, tmp_path: Path) -> None:
