@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
+from airflow_provider_dm.hooks.login_lock import login_lock
 from airflow_provider_dm.hooks.session_store import VariableSessionStore
 from airflow_provider_dm.hooks.settings import DirectSettings
 from airflow_provider_dm.provider_info import CONN_TYPE, DEFAULT_CONN_ID
@@ -78,14 +79,38 @@ class DirectHook(BaseHook):
     @cached_property
     def client(self) -> DirectClient:
         """The client, restored from the stored session when there is one (no login yet)."""
+        return self._build_client(self._stored_state())
+
+    def get_conn(self) -> DirectClient:
+        """The logged-in client: logs in only when no stored session exists. Logins of the
+        same session on this machine take turns, and one that waited first looks again for a
+        session that another task stored meanwhile."""
+        client = self.client
+        if client.state.logged_in:
+            return client
+        with login_lock(self.session_store.key):
+            state = self._stored_state()
+            if state is not None and state.logged_in:
+                self.log.info("Reusing the session another task stored meanwhile")
+                client.close()
+                client = self.__dict__["client"] = self._build_client(state)
+            else:
+                settings = self.settings
+                client.login(settings.username, settings.password, settings.totp_secret)
+        return client
+
+    def _stored_state(self) -> SessionState | None:
+        """The stored session of this connection's account, its secrets masked; else None."""
+        state = self.session_store.load()
+        if state is None or state.username not in (None, self.settings.username):
+            return None
+        self._mask_session(state)
+        return state
+
+    def _build_client(self, state: SessionState | None) -> DirectClient:
         from airflow_provider_dm.client import Credentials, DirectClient
 
         settings = self.settings
-        state = self.session_store.load()
-        if state is not None and state.username not in (None, settings.username):
-            state = None
-        if state is not None:
-            self._mask_session(state)
         return DirectClient(
             api_url=settings.api_url,
             upload_url=settings.upload_url,
@@ -98,13 +123,6 @@ class DirectHook(BaseHook):
             credentials=Credentials(settings.username, settings.password, settings.totp_secret),
             on_login=self._on_login,
         )
-
-    def get_conn(self) -> DirectClient:
-        """The logged-in client: logs in only when no stored session exists."""
-        client = self.client
-        if not client.state.logged_in:
-            client.login(self.settings.username, self.settings.password, self.settings.totp_secret)
-        return client
 
     def _on_login(self, state: SessionState) -> None:
         self._mask_session(state)
