@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import requests
 from requests.adapters import HTTPAdapter
-from requests.cookies import extract_cookies_to_jar
+from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.utils import get_environ_proxies
 from tenacity import (
     RetryCallState,
@@ -125,11 +125,8 @@ class Transport:
         self.retry_max_wait = float(retry_max_wait)
         self.on_login_required: Callable[[], None] | None = None
         self.pigeon_session_id = f"UFS-{uuid.uuid4()}-1"
-        self.session = requests.Session()
+        self.cookies = RequestsCookieJar()
         self._adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
-        self.session.mount("https://", self._adapter)
-        self.session.mount("http://", self._adapter)
-        self.session.trust_env = False
         self.verify = _ca_bundle() if verify is True else verify
         if proxy:
             self.proxies = {"http": proxy, "https": proxy}
@@ -158,7 +155,7 @@ class Transport:
 
     def close(self) -> None:
         """Close the pooled connections."""
-        self.session.close()
+        self._adapter.close()
 
     def api(
         self,
@@ -258,7 +255,7 @@ class Transport:
         data: Any,
         headers: dict[str, str],
     ) -> dict[str, Any]:
-        cookies = self.session.cookies
+        cookies = self.cookies
         try:
             request = requests.PreparedRequest()
             request.prepare(

@@ -93,7 +93,7 @@ class DirectHook(BaseHook):
             if state is not None and state.logged_in:
                 self.log.info("Reusing the session another task stored meanwhile")
                 client.close()
-                client = self.__dict__["client"] = self._build_client(state)
+                client = self.client = self._build_client(state)
             else:
                 settings = self.settings
                 client.login(settings.username, settings.password, settings.totp_secret)

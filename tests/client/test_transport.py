@@ -266,7 +266,7 @@ def test_pacing_spaces_sends(monkeypatch) -> None:
 
 def test_cookies_the_server_sets_go_back_with_later_requests(client, emulator) -> None:
     # the emulator's qe/sync/ sets a csrftoken cookie; the login's jar keeps it
-    assert "csrftoken" in client.transport.session.cookies
+    assert "csrftoken" in client.transport.cookies
     list(client.iter_inbox(max_threads=1))
     inbox = [r for r in emulator.requests() if r["path"] == "/api/v1/direct_v2/inbox/"]
     assert inbox and inbox[-1]["headers"].get("Cookie") == "***"  # present, value redacted
