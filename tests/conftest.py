@@ -1,24 +1,36 @@
-"""Shared fixtures: an isolated AIRFLOW_HOME and the protocol emulator over real HTTP.
+"""Shared fixtures: an isolated temporary folder and AIRFLOW_HOME, and the protocol emulator
+over real HTTP.
 
-AIRFLOW_HOME and friends are set here, at import time, before anything imports Airflow.
+The whole run gets one temporary folder (TMPDIR for this process and every process it starts),
+removed at the end, so that nothing is left behind: AIRFLOW_HOME, lock files and the accounts'
+local shared state (block marks, send budgets) live in it. AIRFLOW_HOME and friends are set
+here, at import time, before anything imports Airflow.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="dm-airflow-home-"))
+_RUN_TMP = Path(tempfile.mkdtemp(prefix="dm-tests-"))
+atexit.register(shutil.rmtree, _RUN_TMP, ignore_errors=True)
+os.environ["TMPDIR"] = str(_RUN_TMP)
+tempfile.tempdir = str(_RUN_TMP)
+_AIRFLOW_HOME = _RUN_TMP / "airflow-home"
+_AIRFLOW_HOME.mkdir()
 os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).parent / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
 from airflow_provider_dm.emulator.control import EmulatorControl  # noqa: E402
 from airflow_provider_dm.emulator.server import Emulator  # noqa: E402
+from airflow_provider_dm.hooks.account_store import default_state_dir  # noqa: E402
 
 pytest_plugins = ["dag_runs"]
 
@@ -33,9 +45,11 @@ def emulator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulat
 
 @pytest.fixture
 def emulator(emulator_server: Emulator) -> EmulatorControl:
-    """The session emulator, reset to a fresh `demo` seed (no faults, empty logs) for this test."""
+    """The session emulator, reset to a fresh `demo` seed (no faults, empty logs) for this test,
+    with the accounts' local shared state (block marks, budgets) wiped too."""
     control = EmulatorControl(emulator_server.url)
     control.reset(seed="demo")
+    shutil.rmtree(default_state_dir(), ignore_errors=True)
     return control
 
 

@@ -37,7 +37,8 @@ _THREAD_PAGE = 20
 
 @dataclass(frozen=True)
 class SendResult:
-    """What happened at one destination: ``status`` is sent, already_sent or failed."""
+    """What happened at one destination: ``status`` is sent, already_sent or failed; a
+    failure names its ``error_type`` and whether trying again later may help (``retryable``)."""
 
     destination: str
     thread_id: str | None
@@ -45,6 +46,8 @@ class SendResult:
     client_context: str
     status: str
     error: str | None = None
+    error_type: str | None = None
+    retryable: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict, e.g. for XCom."""
@@ -92,7 +95,9 @@ def send(
 
     ``client_context``: one token for all (the server dedupes per thread), a callable of the
     ``Destination``, or None for a fresh token each. A destination failing with a
-    ``DirectError`` gives a ``failed`` result and the others still go.
+    ``DirectError`` gives a ``failed`` result and the others still go, except for an error
+    about the account itself (``account_action``: a spam block, a challenge), which is
+    raised at once: sending on would only make it worse.
     """
     if not isinstance(item, Item):
         raise InvalidInput("item", f"must be an item (Text, Link, ...), got {type(item).__name__}")
@@ -110,8 +115,19 @@ def send(
         try:
             results.append(_send_one(transport, spec, destination, token, wait))
         except DirectError as exc:
+            if exc.account_action:
+                raise
             results.append(
-                SendResult(str(destination), destination.thread_id, None, token, "failed", str(exc))
+                SendResult(
+                    str(destination),
+                    destination.thread_id,
+                    None,
+                    token,
+                    "failed",
+                    str(exc),
+                    type(exc).__name__,
+                    exc.retryable,
+                )
             )
     return results
 
@@ -139,7 +155,7 @@ def _send_one(
             "POST", spec.endpoint, params=spec.params or None, form=form, signed=spec.signed
         )
 
-    transport.pace()
+    transport.before_create(f"{spec.kind} to {destination}")
     answer = until_transcoded(post, wait) if spec.kind in _WAITS_FOR_TRANSCODE else post()
     payload = answer.get("payload") or next(iter(answer.get("message_metadata") or []), {})
     return SendResult(

@@ -46,7 +46,10 @@ class DirectClient:
 
     ``state`` restores a saved session (no network call). With ``credentials``, a call that
     meets an expired session logs in once, reports the new state to ``on_login`` and is sent
-    again; without them ``LoginRequired`` is raised. ``send_interval`` paces sends.
+    again; without them ``LoginRequired`` is raised. ``reauthenticate``, when given, is called
+    instead of that login (with this client), e.g. to take turns with other processes and
+    ``adopt`` a session one of them stored. ``send_interval`` paces sends; ``budget`` is called
+    before every request that creates something (see ``Transport.before_create``).
     """
 
     def __init__(
@@ -62,6 +65,8 @@ class DirectClient:
         credentials: Credentials | None = None,
         on_login: Callable[[SessionState], Any] | None = None,
         *,
+        reauthenticate: Callable[[DirectClient], None] | None = None,
+        budget: Callable[[str], None] | None = None,
         retry_attempts: int = 4,
         retry_max_wait: float = 30.0,
         retry_total: float = 60.0,
@@ -81,8 +86,11 @@ class DirectClient:
         self.media_route = media_route
         self.credentials = credentials
         self.on_login = on_login
-        if credentials is not None:
-            self.transport.on_login_required = self._login_again
+        self.transport.budget = budget
+        if reauthenticate is not None:
+            self.transport.on_login_required = lambda: reauthenticate(self)
+        elif credentials is not None:
+            self.transport.on_login_required = self.login_again
 
     @property
     def state(self) -> SessionState:
@@ -146,10 +154,17 @@ class DirectClient:
             self.on_login(self.state)
         return self.state
 
-    def _login_again(self) -> None:
+    def login_again(self) -> SessionState:
+        """Log in once more with the client's ``credentials`` (after the session expired)."""
         credentials = self.credentials
-        assert credentials is not None
-        self.login(credentials.username, credentials.password, credentials.totp_secret)
+        if credentials is None:
+            raise InvalidInput("credentials", "are needed to log in again")
+        return self.login(credentials.username, credentials.password, credentials.totp_secret)
+
+    def adopt(self, state: SessionState) -> None:
+        """Use a session that was stored elsewhere (e.g. by a task that logged in meanwhile)
+        instead of logging in; no network call."""
+        self.state.replace_with(state)
 
     def current_user(self) -> User:
         """The logged-in account (a cheap authenticated call: it validates the session)."""

@@ -12,7 +12,16 @@ _REDACTED = "***"
 
 
 class DirectError(Exception):
-    """Base of every error the client raises."""
+    """Base of every error the client raises.
+
+    ``account_action`` is set on errors about the account itself (a refused password, a
+    challenge, a spam block): retrying cannot help, so the text says what the person must do.
+    ``blocks_account`` marks those after which every other task of the account must stop too.
+    """
+
+    retryable = False
+    account_action: str | None = None
+    blocks_account = False
 
     def __init__(
         self,
@@ -33,6 +42,12 @@ class DirectError(Exception):
         return f"{self.message}{where}"
 
 
+TEST_AND_CLEAR = (
+    "then press Test in the connection form (or run "
+    "`python -m airflow_provider_dm clear_block <conn_id>`) and clear this task"
+)
+
+
 class InvalidInput(DirectError, ValueError):
     """Bad input, refused before any request leaves the machine; names the field."""
 
@@ -44,8 +59,6 @@ class InvalidInput(DirectError, ValueError):
 
 class ResponseError(DirectError):
     """A failure the server answered with, not covered by a more precise type."""
-
-    retryable = False
 
     def __init__(
         self,
@@ -112,6 +125,12 @@ class LoginRequired(ResponseError):
 class FeedbackRequired(BadRequest):
     """The service blocked the action as spam (``feedback_required``); never retried."""
 
+    account_action = (
+        "Instagram blocked this account's sends as spam; wait for the cool-down, lower the "
+        "connection's send_rate, " + TEST_AND_CLEAR
+    )
+    blocks_account = True
+
     @property
     def feedback_title(self) -> str:
         """The server's short title, e.g. "Action Blocked"."""
@@ -121,9 +140,20 @@ class FeedbackRequired(BadRequest):
 class SentryBlock(BadRequest):
     """The account or device is blocked (``sentry_block``)."""
 
+    account_action = (
+        "Instagram blocked this account or device; open the Instagram app on the account's "
+        "usual phone and follow what it asks, " + TEST_AND_CLEAR
+    )
+    blocks_account = True
+
 
 class InactiveUser(BadRequest):
     """The account is inactive."""
+
+    account_action = (
+        "the account is disabled or inactive; reactivate it in the Instagram app, " + TEST_AND_CLEAR
+    )
+    blocks_account = True
 
 
 class PrivateAccount(BadRequest):
@@ -145,13 +175,30 @@ class LoginFailed(BadRequest):
 class BadPassword(LoginFailed):
     """The password is wrong."""
 
+    account_action = (
+        "Instagram refused the password; correct it in the connection, " + TEST_AND_CLEAR
+    )
+    blocks_account = True
+
 
 class InvalidUser(LoginFailed):
     """No account has that username."""
 
+    account_action = (
+        "Instagram knows no account with this username; correct the connection's Username, "
+        + TEST_AND_CLEAR
+    )
+    blocks_account = True
+
 
 class TwoFactorRequired(LoginFailed):
     """Login needs a second factor; ``identifier`` completes it with a code."""
+
+    account_action = (
+        "the account asks for a second factor; put the authenticator's TOTP secret in the "
+        "connection's TOTP secret field, " + TEST_AND_CLEAR
+    )
+    blocks_account = True
 
     def __init__(self, message: str, **kwargs: Any) -> None:
         info = (kwargs.get("payload") or {}).get("two_factor_info") or {}
@@ -165,6 +212,12 @@ class TwoFactorRequired(LoginFailed):
 class ChallengeRequired(LoginFailed):
     """The service wants a security check (``challenge_required``); ``api_path`` resolves it."""
 
+    account_action = (
+        "Instagram wants a security check; approve the login in the Instagram app on the "
+        'account\'s usual phone ("This was me"), ' + TEST_AND_CLEAR
+    )
+    blocks_account = True
+
     @property
     def api_path(self) -> str:
         """Where the challenge is answered, e.g. ``/challenge/123/abc/``."""
@@ -173,6 +226,11 @@ class ChallengeRequired(LoginFailed):
 
 class CheckpointRequired(ChallengeRequired):
     """``checkpoint_required``: a checkpoint to pass in the app."""
+
+    account_action = (
+        "Instagram put the account behind a checkpoint; open the Instagram app or "
+        "instagram.com and pass it, " + TEST_AND_CLEAR
+    )
 
 
 _MESSAGE_REQUEST_MARKERS = (

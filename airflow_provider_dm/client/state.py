@@ -69,6 +69,12 @@ class SessionState:
         self.routing = {}
         self.www_claim = "0"
 
+    def replace_with(self, other: SessionState) -> None:
+        """Take every field of ``other`` (a session another process stored), in place, so that
+        whoever holds this state sees the new session."""
+        for spec in fields(self):
+            setattr(self, spec.name, getattr(other, spec.name))
+
     def secrets(self) -> list[str]:
         """The secret strings held now (bearer, its token, the sessionid), for log masking."""
         if not self.authorization:

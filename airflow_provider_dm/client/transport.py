@@ -94,8 +94,10 @@ class Transport:
     exponential backoff and jitter, bounded by ``retry_attempts`` and ``retry_total`` seconds.
 
     ``on_login_required``, when set, is called once when a request meets ``login_required``;
-    it should log in again, after which that request is sent once more. Environment proxies
-    and CA bundle are read once here, not on every request (``verify`` may be a bundle path).
+    it should log in again, after which that request is sent once more. ``budget``, when set,
+    is called with a short description before every request that creates something.
+    Environment proxies and CA bundle are read once here, not on every request (``verify`` may
+    be a bundle path).
 
     Requests are prepared here and sent straight through the pooled adapter: the settings
     never change per request, and ``Session.request`` merging them again cost a sixth of the
@@ -124,6 +126,7 @@ class Transport:
         self.send_interval = float(send_interval)
         self.retry_max_wait = float(retry_max_wait)
         self.on_login_required: Callable[[], None] | None = None
+        self.budget: Callable[[str], None] | None = None
         self.pigeon_session_id = f"UFS-{uuid.uuid4()}-1"
         self.cookies = RequestsCookieJar()
         self._adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
@@ -202,6 +205,14 @@ class Transport:
         if not replayable:
             return call()
         return self._authenticated(call, retry=retry)
+
+    def before_create(self, what: str) -> None:
+        """Called before every request that creates something on the account (each send, each
+        upload): keeps ``send_interval`` spacing, then takes a token from ``budget`` (which may
+        wait, or raise to stop the request) when one is set."""
+        self.pace()
+        if self.budget is not None:
+            self.budget(what)
 
     def pace(self) -> None:
         """Sleep so that sends are at least ``send_interval`` seconds apart (0: no-op)."""

@@ -115,6 +115,7 @@ def upload_photo(
         photo = source
     else:
         photo = prepare_photo(source, quality=quality, max_side=max_side)
+    transport.before_create("photo upload")
     upload_id = _new_upload_id()
     length = str(len(photo.jpeg))
     media_id = None
@@ -285,6 +286,7 @@ def upload_video(
     check_route(route)
     info = read_mp4(path)
     file = Path(path)
+    transport.before_create("video upload")
     upload_id = _new_upload_id()
     size = str(info.bytes)
     headers = {"X-Entity-Type": "video/mp4", "X-Entity-Length": size}

@@ -1,15 +1,13 @@
-"""One login at a time per session on this machine: parallel first tasks (mapped tasks, a
-fan-out) wait for the first one's login and then reuse the session it stored, instead of each
-logging in. An advisory ``flock`` on a file in the temporary directory; the kernel releases it
-when its holder exits, so a killed task never leaves it stuck. Workers on other machines are
-not covered."""
+"""One login at a time per account on this machine: parallel tasks (mapped tasks, a fan-out, a
+re-login after the session expired) wait for the first one's login and then reuse the session
+it stored, instead of each logging in. An advisory ``flock`` on a file in the state folder; the
+kernel releases it when its holder exits, so a killed task never leaves it stuck. Workers on
+other machines need the Redis store's lock."""
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import logging
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,21 +20,15 @@ WAIT_SECONDS = 120.0
 POLL_SECONDS = 0.2
 
 
-def lock_path(key: str) -> Path:
-    """The lock file of session ``key`` (hashed: a Variable key may hold any character)."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"airflow-provider-dm-login-{digest}.lock"
-
-
 @contextmanager
-def login_lock(key: str, wait: float = WAIT_SECONDS) -> Iterator[bool]:
-    """Hold the login lock of session ``key`` while the block runs; yields whether it is held.
+def login_lock(path: Path, wait: float = WAIT_SECONDS) -> Iterator[bool]:
+    """Hold the lock file ``path`` while the block runs; yields whether it is held.
 
     After ``wait`` seconds, or when the lock file cannot be opened, the block runs without
     it (a second login is better than a task that never starts), and that is logged.
     """
-    path = lock_path(key)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         handle = path.open("a+b")
     except OSError as exc:
         log.warning("no login lock (%s: %s); logging in without it", path, type(exc).__name__)

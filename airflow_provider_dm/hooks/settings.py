@@ -7,6 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_dm.hooks.send_rate import (
+    OFF,
+    REAL_SERVICE_SEND_RATE,
+    RateLimit,
+    parse_duration,
+    parse_send_rate,
+)
 from airflow_provider_dm.provider_info import (
     ATTACHMENT_UPLOAD_URL,
     DEFAULT_API_URL,
@@ -15,6 +22,7 @@ from airflow_provider_dm.provider_info import (
 
 MEDIA_ROUTES = ("attachment", "classic")
 SESSION_VARIABLE = "instagram_direct_session__{}"
+FEEDBACK_COOLDOWN = 24 * 3600.0
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -36,6 +44,10 @@ class DirectSettings:
     verify_tls: bool = True
     media_route: str = "attachment"
     dry_run: bool = False
+    send_rate: tuple[RateLimit, ...] = ()
+    redis_conn_id: str | None = None
+    state_dir: str | None = None
+    feedback_cooldown: float = FEEDBACK_COOLDOWN
 
     @classmethod
     def build(
@@ -58,6 +70,7 @@ class DirectSettings:
         if media_route not in MEDIA_ROUTES:
             raise ValueError(f"media_route: must be one of {MEDIA_ROUTES}, got {media_route!r}")
         upload_url = values.get("upload_url") or _default_upload_url(api_url, media_route)
+        default_rate = REAL_SERVICE_SEND_RATE if api_url == DEFAULT_API_URL else OFF
         return cls(
             conn_id=conn_id,
             username=login,
@@ -73,6 +86,12 @@ class DirectSettings:
             verify_tls=_boolean(values.get("verify_tls", True), "verify_tls"),
             media_route=media_route,
             dry_run=_boolean(values.get("dry_run", False), "dry_run"),
+            send_rate=parse_send_rate(values.get("send_rate", default_rate)),
+            redis_conn_id=_name(values.get("redis_conn_id"), "redis_conn_id"),
+            state_dir=_name(values.get("state_dir"), "state_dir"),
+            feedback_cooldown=parse_duration(
+                values.get("feedback_cooldown", FEEDBACK_COOLDOWN), "feedback_cooldown"
+            ),
         )
 
 
@@ -91,6 +110,14 @@ def _default_upload_url(api_url: str, media_route: str) -> str:
         return ATTACHMENT_UPLOAD_URL if media_route == "attachment" else DEFAULT_UPLOAD_URL
     scheme, rest = api_url.split("://", 1)
     return f"{scheme}://{rest.split('/', 1)[0]}/"
+
+
+def _name(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{name}: must be a non-empty string, got {value!r}")
+    return value.strip()
 
 
 def _number(value: Any, name: str, *, minimum: float) -> float:

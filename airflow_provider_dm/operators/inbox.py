@@ -6,11 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.export import collect, iso, output_path_value, parse_since
-from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -26,7 +23,7 @@ def _positive_or_none(name: str, value: Any) -> None:
         raise ValueError(f"{name}: must be a positive integer or None, got {value!r}")
 
 
-class DirectFetchInboxOperator(BaseOperator):
+class DirectFetchInboxOperator(DirectBaseOperator):
     """Fetch every inbox thread, page by page, newest activity first.
 
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
@@ -54,7 +51,6 @@ class DirectFetchInboxOperator(BaseOperator):
     def __init__(
         self,
         *,
-        direct_conn_id: str = DEFAULT_CONN_ID,
         pending: bool = False,
         selected_filter: str | None = None,
         max_threads: int | None = None,
@@ -75,7 +71,6 @@ class DirectFetchInboxOperator(BaseOperator):
         _positive_or_none("max_threads", max_threads)
         _positive_or_none("page_size", page_size)
         _positive_or_none("summary_limit", summary_limit)
-        self.direct_conn_id = direct_conn_id
         self.pending = pending
         self.selected_filter = selected_filter
         self.max_threads = max_threads
@@ -84,15 +79,11 @@ class DirectFetchInboxOperator(BaseOperator):
         self.page_size = page_size
         self.summary_limit = summary_limit
 
-    def execute(self, context: Context) -> dict[str, Any] | list[dict[str, Any]]:
-        from airflow_provider_dm.hooks.direct import DirectHook
-
-        try:
-            since = parse_since(self.since)
-            output_path = output_path_value(self.output_path)
-        except ValueError as exc:
-            raise AirflowFailException(str(exc)) from exc
-        client = DirectHook(self.direct_conn_id).get_conn()
+    def run(self, context: Context) -> dict[str, Any] | list[dict[str, Any]]:
+        """Page through the listing into a summary list or an export file."""
+        since = parse_since(self.since)
+        output_path = output_path_value(self.output_path)
+        client = self.hook.get_conn()
         threads = client.iter_inbox(
             pending=self.pending,
             selected_filter=self.selected_filter,
@@ -106,17 +97,14 @@ class DirectFetchInboxOperator(BaseOperator):
             f" (filter {self.selected_filter})" if self.selected_filter else "",
             f" since {iso(since)}" if since else "",
         )
-        try:
-            summaries, count = collect(
-                threads,
-                output_path=output_path,
-                summary=thread_summary,
-                limit=self.summary_limit,
-                what="threads",
-                log=self.log,
-            )
-        except ValueError as exc:
-            raise AirflowFailException(str(exc)) from exc
+        summaries, count = collect(
+            threads,
+            output_path=output_path,
+            summary=thread_summary,
+            limit=self.summary_limit,
+            what="threads",
+            log=self.log,
+        )
         if summaries is not None:
             return summaries
         self.log.info("Exported %d threads to %s", count, output_path)

@@ -9,8 +9,9 @@ repeated token). One destination failing does not stop the others: the task fail
 naming the failed destinations, and its retry sends only what is missing.
 
 The XCom is one record per destination: ``{destination, thread_id, item_id, client_context,
-status, error}`` with status ``sent``, ``already_sent`` or ``failed`` (``dry_run`` in a dry run,
-with the ``item`` that would be sent).
+status, error, error_type, retryable}`` with status ``sent``, ``already_sent`` or ``failed``
+(``dry_run`` in a dry run, with the ``item`` that would be sent). When every failure is one a
+retry cannot fix (an unknown thread, a refused recipient) the task fails without retries.
 """
 
 from __future__ import annotations
@@ -20,16 +21,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.upload import (
     check_photo_options,
     inspect_media,
     media_source,
     upload_media,
 )
-from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -72,7 +72,7 @@ def _has_usernames(recipients: Any) -> bool:
     )
 
 
-class DirectSendBaseOperator(BaseOperator):
+class DirectSendBaseOperator(DirectBaseOperator):
     """Send one item to every destination, at most once each across retries.
 
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
@@ -93,20 +93,14 @@ class DirectSendBaseOperator(BaseOperator):
         *,
         recipients: Any = None,
         threads: Any = None,
-        direct_conn_id: str = DEFAULT_CONN_ID,
-        dry_run: bool | None = None,
         look_back: int = LOOK_BACK,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if dry_run is not None and not isinstance(dry_run, bool):
-            raise ValueError(f"dry_run: must be True, False or None, got {dry_run!r}")
         if isinstance(look_back, bool) or not isinstance(look_back, int) or look_back < 1:
             raise ValueError(f"look_back: must be a positive whole number, got {look_back!r}")
         self.recipients = recipients
         self.threads = threads
-        self.direct_conn_id = direct_conn_id
-        self.dry_run = dry_run
         self.look_back = look_back
 
     def build_item(self, context: Context) -> Item:
@@ -119,17 +113,14 @@ class DirectSendBaseOperator(BaseOperator):
         item.broadcast(route)
         return _plan_of(item)
 
-    def execute(self, context: Context) -> list[dict[str, Any]]:
+    def run(self, context: Context) -> list[dict[str, Any]]:
+        """Send to every destination not reached by an earlier try; fail at the end if one
+        failed (without retries when no failure is one a retry could fix)."""
         from airflow_provider_dm.client.destinations import check_destinations
-        from airflow_provider_dm.client.errors import InvalidInput
-        from airflow_provider_dm.hooks.direct import DirectHook
 
-        hook = DirectHook(self.direct_conn_id, dry_run=self.dry_run)
-        try:
-            check_destinations(self.recipients, self.threads)
-            plan = self.plan(context, hook.settings.media_route)
-        except (InvalidInput, ValueError) as exc:
-            raise AirflowFailException(str(exc)) from exc
+        hook = self.hook
+        check_destinations(self.recipients, self.threads)
+        plan = self.plan(context, hook.settings.media_route)
         if hook.settings.dry_run:
             return self._dry_run(hook, plan, context)
         client = hook.get_conn()
@@ -139,31 +130,27 @@ class DirectSendBaseOperator(BaseOperator):
         if context["ti"].try_number > 1:
             results.update(self._already_sent(client, tokens))
         missing = [d for d in destinations if d not in results]
-        if missing:
-            try:
-                item = plan.make(client)
-            except InvalidInput as exc:
-                raise AirflowFailException(str(exc)) from exc
-            for destination in missing:
-                (result,) = client.send(
-                    item, client_context=tokens[destination], **_address(destination)
-                )
-                results[destination] = result
-        records = [results[d].to_dict() for d in destinations]
-        for record in records:
+        item = plan.make(client) if missing else None
+        for destination in missing:
+            (result,) = client.send(
+                item, client_context=tokens[destination], **_address(destination)
+            )
+            results[destination] = result
             self.log.info(
                 "%s %s: thread %s, item %s",
-                record["destination"],
-                record["status"],
-                record["thread_id"],
-                record["item_id"],
+                result.destination,
+                result.status,
+                result.thread_id,
+                result.item_id,
             )
+        records = [results[d].to_dict() for d in destinations]
         failed = [r for r in records if r["status"] == "failed"]
         if failed:
             listing = "; ".join(f"{r['destination']} ({r['error']})" for r in failed)
-            raise AirflowException(
-                f"failed to send to {len(failed)} of {len(records)} destinations: {listing}"
-            )
+            message = f"failed to send to {len(failed)} of {len(records)} destinations: {listing}"
+            if not any(r["retryable"] for r in failed):
+                raise AirflowFailException(message)
+            raise AirflowException(message)
         return records
 
     def _destinations(self, client: DirectClient | None) -> list[Destination]:
@@ -203,13 +190,8 @@ class DirectSendBaseOperator(BaseOperator):
         return found
 
     def _dry_run(self, hook: Any, plan: SendPlan, context: Context) -> list[dict[str, Any]]:
-        from airflow_provider_dm.client.errors import InvalidInput
-
         client = hook.get_conn() if _has_usernames(self.recipients) else None
-        try:
-            destinations = self._destinations(client)
-        except InvalidInput as exc:
-            raise AirflowFailException(str(exc)) from exc
+        destinations = self._destinations(client)
         records = []
         for destination in destinations:
             records.append(
@@ -220,6 +202,8 @@ class DirectSendBaseOperator(BaseOperator):
                     "client_context": self._client_context(context, destination, plan),
                     "status": "dry_run",
                     "error": None,
+                    "error_type": None,
+                    "retryable": None,
                     "item": plan.preview,
                 }
             )

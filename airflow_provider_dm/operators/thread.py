@@ -6,11 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.export import collect, iso, output_path_value, parse_since
-from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -20,7 +17,7 @@ if TYPE_CHECKING:
 SUMMARY_LIMIT = 5000
 
 
-class DirectFetchThreadOperator(BaseOperator):
+class DirectFetchThreadOperator(DirectBaseOperator):
     """Fetch the items of one thread, page by page, newest first.
 
     :param thread_id: the thread (templated; an ``XComArg`` works, and so does ``.expand()``).
@@ -53,7 +50,6 @@ class DirectFetchThreadOperator(BaseOperator):
         self,
         *,
         thread_id: Any,
-        direct_conn_id: str = DEFAULT_CONN_ID,
         max_items: int | None = None,
         since: Any = None,
         since_item_id: Any = None,
@@ -73,7 +69,6 @@ class DirectFetchThreadOperator(BaseOperator):
             ):
                 raise ValueError(f"{name}: must be a positive integer or None, got {value!r}")
         self.thread_id = thread_id
-        self.direct_conn_id = direct_conn_id
         self.max_items = max_items
         self.since = since
         self.since_item_id = since_item_id
@@ -81,17 +76,13 @@ class DirectFetchThreadOperator(BaseOperator):
         self.page_size = page_size
         self.summary_limit = summary_limit
 
-    def execute(self, context: Context) -> dict[str, Any] | list[dict[str, Any]]:
-        from airflow_provider_dm.hooks.direct import DirectHook
-
-        try:
-            thread_id = _thread_id(self.thread_id)
-            since = parse_since(self.since)
-            since_item_id = _since_item_id(self.since_item_id)
-            output_path = output_path_value(self.output_path)
-        except ValueError as exc:
-            raise AirflowFailException(str(exc)) from exc
-        hook = DirectHook(self.direct_conn_id)
+    def run(self, context: Context) -> dict[str, Any] | list[dict[str, Any]]:
+        """Page through the listing into a summary list or an export file."""
+        thread_id = _thread_id(self.thread_id)
+        since = parse_since(self.since)
+        since_item_id = _since_item_id(self.since_item_id)
+        output_path = output_path_value(self.output_path)
+        hook = self.hook
         client = hook.get_conn()
         thread = client.get_thread(thread_id, page_size=1)
         usernames = {u.pk: u.username for u in thread.users}
@@ -109,17 +100,14 @@ class DirectFetchThreadOperator(BaseOperator):
         def summary(item: Item) -> dict[str, Any]:
             return item_summary(item, usernames)
 
-        try:
-            summaries, count = collect(
-                items,
-                output_path=output_path,
-                summary=summary,
-                limit=self.summary_limit,
-                what="items",
-                log=self.log,
-            )
-        except ValueError as exc:
-            raise AirflowFailException(str(exc)) from exc
+        summaries, count = collect(
+            items,
+            output_path=output_path,
+            summary=summary,
+            limit=self.summary_limit,
+            what="items",
+            log=self.log,
+        )
         if summaries is not None:
             return summaries
         self.log.info("Exported %d items of thread %s to %s", count, thread_id, output_path)

@@ -12,10 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
-
-from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
+from airflow_provider_dm.operators.base import DirectBaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -101,7 +98,7 @@ def check_photo_options(quality: Any, max_side: Any) -> None:
         raise ValueError(f"max_side: must be a positive whole number, got {max_side!r}")
 
 
-class _DirectUploadOperator(BaseOperator):
+class _DirectUploadOperator(DirectBaseOperator):
     """Upload one media file and return its ``Upload`` dict (each key also its own XCom)."""
 
     kind: str
@@ -112,8 +109,6 @@ class _DirectUploadOperator(BaseOperator):
         self,
         *,
         path: Any,
-        direct_conn_id: str = DEFAULT_CONN_ID,
-        dry_run: bool | None = None,
         quality: int = 70,
         max_side: int = 1080,
         **kwargs: Any,
@@ -121,28 +116,19 @@ class _DirectUploadOperator(BaseOperator):
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         check_photo_options(quality, max_side)
-        if dry_run is not None and not isinstance(dry_run, bool):
-            raise ValueError(f"dry_run: must be True, False or None, got {dry_run!r}")
         self.path = path
-        self.direct_conn_id = direct_conn_id
-        self.dry_run = dry_run
         self.quality = quality
         self.max_side = max_side
 
-    def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_dm.client.errors import InvalidInput
-        from airflow_provider_dm.hooks.direct import DirectHook
-
-        hook = DirectHook(self.direct_conn_id, dry_run=self.dry_run)
-        try:
-            checked = inspect_media(
-                self.kind,
-                media_source(self.path, self.kind),
-                quality=self.quality,
-                max_side=self.max_side,
-            )
-        except (InvalidInput, ValueError) as exc:
-            raise AirflowFailException(str(exc)) from exc
+    def run(self, context: Context) -> dict[str, Any]:
+        """Validate the file, then upload it (or, in a dry run, describe it)."""
+        hook = self.hook
+        checked = inspect_media(
+            self.kind,
+            media_source(self.path, self.kind),
+            quality=self.quality,
+            max_side=self.max_side,
+        )
         if hook.settings.dry_run:
             self.log.info("Dry run: would upload %s %s", self.kind, checked.description)
             return {

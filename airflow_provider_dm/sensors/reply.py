@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
+from airflow_provider_dm.hooks.direct import DirectHook
 from airflow_provider_dm.operators.export import parse_since
 from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
 
@@ -83,16 +85,20 @@ class DirectReplySensor(BaseSensorOperator):
         self.deferrable = deferrable
         self._watch: tuple[DirectClient, str, ReplyFilter] | None = None
 
+    @cached_property
+    def hook(self) -> DirectHook:
+        """The hook of this task (built after the templates are rendered)."""
+        return DirectHook(self.direct_conn_id)
+
     def _resolve(self, context: Context) -> tuple[DirectClient, str, ReplyFilter]:
         """The client, the thread and the reply filter from the rendered arguments (once)."""
         if self._watch is not None:
             return self._watch
         from airflow_provider_dm.client.errors import InvalidInput
         from airflow_provider_dm.client.replies import ReplyFilter
-        from airflow_provider_dm.hooks.direct import DirectHook
 
         thread_id, after_item_id = self.thread_id, self.after_item_id
-        try:
+        with self.hook.failing_fast():
             if self.reply_to is not None:
                 thread_id, after_item_id = sent_mark(self.reply_to, thread_id, after_item_id)
             if thread_id is None or not str(thread_id).strip().isdigit():
@@ -100,15 +106,13 @@ class DirectReplySensor(BaseSensorOperator):
             after = parse_since(self.after, "after")
             if after is None and not after_item_id:
                 after = _run_start(context)
-            client = DirectHook(self.direct_conn_id).get_conn()
+            client = self.hook.get_conn()
             reply_filter = ReplyFilter(
                 after_item_id=str(after_item_id).strip() if after_item_id else None,
                 after=after,
                 from_users=frozenset(_user_ids(client, self.from_users)),
                 text_pattern=self.text_pattern or None,
             )
-        except (InvalidInput, ValueError) as exc:
-            raise AirflowFailException(str(exc)) from exc
         self._watch = (client, str(thread_id).strip(), reply_filter)
         return self._watch
 
@@ -117,7 +121,8 @@ class DirectReplySensor(BaseSensorOperator):
         from airflow_provider_dm.client.replies import find_reply, reply_record
 
         client, thread_id, reply_filter = self._resolve(context)
-        item = find_reply(client, thread_id, reply_filter)
+        with self.hook.failing_fast():
+            item = find_reply(client, thread_id, reply_filter)
         if item is None:
             self.log.info("No reply in thread %s yet", thread_id)
             return PokeReturnValue(is_done=False)
@@ -163,6 +168,10 @@ class DirectReplySensor(BaseSensorOperator):
             return reply
         if status == "timeout":
             raise AirflowSensorTimeout(self._timeout_message(thread_id))
+        if status == "failed":
+            raise AirflowFailException(
+                f"Waiting for a reply in thread {thread_id} failed: {event.get('message')}"
+            )
         raise AirflowException(
             f"Waiting for a reply in thread {thread_id} failed: {event.get('message')}"
         )

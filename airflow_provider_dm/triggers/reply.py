@@ -16,7 +16,10 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from airflow.sdk.exceptions import AirflowFailException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_dm.hooks.direct import DirectHook
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client import DirectClient
@@ -90,22 +93,30 @@ class DirectReplyTrigger(BaseTrigger):
         deadline = datetime.fromisoformat(self.deadline)
         return (deadline - datetime.now(timezone.utc)).total_seconds()
 
-    def _poll(self, client: DirectClient, reply_filter: ReplyFilter) -> dict[str, Any] | None:
+    @staticmethod
+    def _connect(hook: DirectHook) -> DirectClient:
+        with hook.failing_fast():
+            return hook.get_conn()
+
+    def _poll(
+        self, hook: DirectHook, client: DirectClient, reply_filter: ReplyFilter
+    ) -> dict[str, Any] | None:
         from airflow_provider_dm.client.replies import find_reply, reply_record
 
-        item = find_reply(client, self.thread_id, reply_filter)
+        with hook.failing_fast():
+            item = find_reply(client, self.thread_id, reply_filter)
         return reply_record(self.thread_id, item) if item is not None else None
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll until the reply, the deadline or a lasting failure; one event in each case."""
-        from airflow_provider_dm.hooks.direct import DirectHook
-
+        """Poll until the reply, the deadline or a lasting failure; one event in each case.
+        A failure a retry cannot fix (a blocked account, a refused password) is ``failed``."""
         client: DirectClient | None = None
+        hook = DirectHook(self.direct_conn_id)
         try:
             reply_filter = self.reply_filter()
-            client = await asyncio.to_thread(DirectHook(self.direct_conn_id).get_conn)
+            client = await asyncio.to_thread(self._connect, hook)
             while True:
-                reply = await asyncio.to_thread(self._poll, client, reply_filter)
+                reply = await asyncio.to_thread(self._poll, hook, client, reply_filter)
                 if reply is not None:
                     yield self._event("reply", reply=reply)
                     return
@@ -117,6 +128,8 @@ class DirectReplyTrigger(BaseTrigger):
                 self.log.info("No reply in thread %s yet", self.thread_id)
                 wait = self.poll_interval if left is None else min(self.poll_interval, left)
                 await asyncio.sleep(wait)
+        except AirflowFailException as exc:
+            yield self._event("failed", message=str(exc))
         except Exception as exc:
             yield self._event("error", message=f"{type(exc).__name__}: {exc}")
         finally:

@@ -216,8 +216,11 @@ def test_blocks_are_raised_at_once(client, emulator, thread_id, action, error, c
     assert len(_sends(emulator, client)) == 1
     assert emulator.ledger() == []
     _secrets_absent(str(info.value) + repr(info.value.payload) + caplog.text, client)
-    (result,) = client.send(Text("blocked"), threads=[thread_id])
-    assert result.status == "failed" and action in (result.error or "")
+    with pytest.raises(error) as sent:
+        client.send(Text("blocked"), threads=[thread_id], recipients=[["5110000102"]])  # bob_demo
+    assert sent.value.account_action and sent.value.blocks_account
+    assert len(_sends(emulator, client)) == 2, "a block stops the send: nothing more is tried"
+    assert emulator.ledger() == []
 
 
 def test_feedback_required_keeps_the_server_fields(client, emulator, thread_id) -> None:

@@ -7,22 +7,20 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from airflow_provider_dm.hooks.login_lock import lock_path, login_lock
+from airflow_provider_dm.hooks.login_lock import login_lock
 
 
 @pytest.fixture
-def key(tmp_path) -> Iterator[str]:
-    """A session key of this test alone; its lock file is removed afterwards."""
-    name = f"test-{tmp_path.name}"
-    yield name
-    lock_path(name).unlink(missing_ok=True)
+def key(tmp_path: Path) -> Path:
+    """A lock file of this test alone, in its temporary folder."""
+    return tmp_path / "login.lock"
 
 
-def test_a_second_login_waits_for_the_first(key: str) -> None:
+def test_a_second_login_waits_for_the_first(key: Path) -> None:
     order: list[str] = []
     first_holds = threading.Event()
 
@@ -42,7 +40,7 @@ def test_a_second_login_waits_for_the_first(key: str) -> None:
     assert held and order == ["first done", "second in"]
 
 
-def test_a_waiter_gives_up_after_its_wait_and_runs_anyway(key: str) -> None:
+def test_a_waiter_gives_up_after_its_wait_and_runs_anyway(key: Path) -> None:
     with login_lock(key):
         started = time.monotonic()
         with login_lock(key, wait=0.3) as held:
@@ -50,14 +48,15 @@ def test_a_waiter_gives_up_after_its_wait_and_runs_anyway(key: str) -> None:
     assert not held and waited >= 0.3
 
 
-def test_a_killed_holder_releases_the_lock(key: str) -> None:
+def test_a_killed_holder_releases_the_lock(key: Path) -> None:
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import sys, time\n"
             "from airflow_provider_dm.hooks.login_lock import login_lock\n"
-            f"with login_lock({key!r}):\n"
+            "from pathlib import Path\n"
+            f"with login_lock(Path({str(key)!r})):\n"
             "    print('held', flush=True)\n"
             "    time.sleep(60)\n",
         ],

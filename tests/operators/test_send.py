@@ -199,7 +199,7 @@ def test_dropped_connection_after_accepting_is_sent_exactly_once(run_dag, emulat
 def test_partial_failure_fails_the_task_and_the_retry_sends_only_what_is_missing(
     run_dag, emulator, demo, capsys
 ):
-    emulator.add_fault("POST", TEXT_PATH, "feedback_required", times=1)
+    emulator.add_fault("POST", TEXT_PATH, "server_error", times=4)
 
     out = run_dag("dm_send_message", {"text": "One fails first", **_destinations(demo)})
 
@@ -214,7 +214,7 @@ def test_partial_failure_fails_the_task_and_the_retry_sends_only_what_is_missing
         [demo["alice_thread"], demo["group"]]
     )
     text_posts = [r["status"] for r in emulator.requests() if r["path"] == TEXT_PATH]
-    assert text_posts == [400, 200, 200]
+    assert text_posts == [500, 500, 500, 500, 200, 200]
 
 
 def test_rerun_of_a_task_with_the_same_identity_is_deduped(run_dag, emulator, demo):

@@ -222,8 +222,8 @@ def test_trigger_fires_timeout_at_its_deadline(emulator, demo_connections) -> No
 
 def test_trigger_reports_an_error_for_an_unknown_thread(emulator, demo_connections) -> None:
     event = _first_event(_trigger(thread_id="999"))
-    assert event["status"] == "error"
-    assert event["message"].startswith("NotFound")
+    assert event["status"] == "failed", "an unknown thread is not retried"
+    assert "direct_v2/threads/999/" in event["message"] and "HTTP 404" in event["message"]
     assert "demo-password" not in event["message"]
 
 

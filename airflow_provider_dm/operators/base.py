@@ -1,0 +1,69 @@
+"""The base of every Direct operator: the connection, one cached hook, dry runs, and one place
+that turns what a retry cannot fix (bad input, a refused password, a spam block) into a task
+failure without retries, marking the account blocked where that applies."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_dm.hooks.direct import DirectHook
+from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class DirectBaseOperator(BaseOperator):
+    """Runs ``run`` with a hook on ``direct_conn_id``; subclasses implement ``run`` only.
+
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: validate and prepare, send nothing (None: the connection's ``dry_run``
+        extra decides). Operators that only read ignore it.
+    """
+
+    template_fields: Sequence[str] = ("direct_conn_id",)
+
+    def __init__(
+        self,
+        *,
+        direct_conn_id: str = DEFAULT_CONN_ID,
+        dry_run: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if dry_run is not None and not isinstance(dry_run, bool):
+            raise ValueError(f"dry_run: must be True, False or None, got {dry_run!r}")
+        self.direct_conn_id = direct_conn_id
+        self.dry_run = dry_run
+
+    @cached_property
+    def hook(self) -> DirectHook:
+        """The hook of this task (built after the templates are rendered)."""
+        return DirectHook(self.direct_conn_id, dry_run=self.dry_run)
+
+    def execute(self, context: Context) -> Any:
+        """``run`` inside the hook's fail-fast translation, bounded by ``execution_timeout``."""
+        self.hook.deadline = task_deadline(self.execution_timeout, context)
+        with self.hook.failing_fast():
+            return self.run(context)
+
+    def run(self, context: Context) -> Any:
+        """The operator's work; its return value is the XCom."""
+        raise NotImplementedError
+
+
+def task_deadline(execution_timeout: Any, context: Context) -> float | None:
+    """The ``time.monotonic()`` value by which the task's ``execution_timeout`` ends, or None."""
+    if execution_timeout is None:
+        return None
+    started = getattr(context.get("ti"), "start_date", None)
+    elapsed = 0.0
+    if isinstance(started, datetime):
+        elapsed = max(0.0, (datetime.now(timezone.utc) - started).total_seconds())
+    return time.monotonic() + execution_timeout.total_seconds() - elapsed
