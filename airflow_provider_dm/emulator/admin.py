@@ -13,12 +13,12 @@ from airflow_provider_dm.emulator.inbox import member_thread
 from airflow_provider_dm.emulator.seed import apply_seed, check_seed, describe_seed
 from airflow_provider_dm.emulator.shapes import compact, item_json
 from airflow_provider_dm.emulator.store import item_id_for
-from airflow_provider_dm.emulator.wire import Context, Request, Response, bad_request, ok
+from airflow_provider_dm.emulator.wire import EmulatorState, Request, Response, bad_request, ok
 
 REDACTED = "***"
 
 
-def handle_ledger(ctx: Context, req: Request) -> Response:
+def handle_ledger(ctx: EmulatorState, req: Request) -> Response:
     """`GET ledger`: every accepted item, oldest first."""
     with ctx.store.lock:
         rows = ctx.store.db.execute("SELECT * FROM ledger ORDER BY seq").fetchall()
@@ -39,7 +39,7 @@ def handle_ledger(ctx: Context, req: Request) -> Response:
     return ok(items=items)
 
 
-def handle_requests(ctx: Context, req: Request) -> Response:
+def handle_requests(ctx: EmulatorState, req: Request) -> Response:
     """`GET requests`: the request log, oldest first, secrets already redacted."""
     ctx.store.flush_log()
     with ctx.store.lock:
@@ -59,7 +59,7 @@ def handle_requests(ctx: Context, req: Request) -> Response:
     return ok(requests=log)
 
 
-def handle_faults(ctx: Context, req: Request) -> Response:
+def handle_faults(ctx: EmulatorState, req: Request) -> Response:
     """`POST faults` adds a rule, `GET` lists them, `DELETE` clears them."""
     if req.method == "DELETE":
         ctx.faults.clear()
@@ -68,7 +68,7 @@ def handle_faults(ctx: Context, req: Request) -> Response:
     return ok(faults=ctx.faults.list())
 
 
-def handle_reset(ctx: Context, req: Request) -> Response:
+def handle_reset(ctx: EmulatorState, req: Request) -> Response:
     """`POST reset` (JSON `{"seed": ...}` optional): wipe everything and seed again."""
     seed = req.form.get("seed") or ctx.seed
     try:
@@ -82,13 +82,13 @@ def handle_reset(ctx: Context, req: Request) -> Response:
     return ok(seed=ctx.seed)
 
 
-def handle_seed(ctx: Context, req: Request) -> Response:
+def handle_seed(ctx: EmulatorState, req: Request) -> Response:
     """`GET seed`: what the current seed created."""
     with ctx.store.lock:
         return ok(**describe_seed(ctx.store))
 
 
-def handle_config(ctx: Context, req: Request) -> Response:
+def handle_config(ctx: EmulatorState, req: Request) -> Response:
     """`POST config` (JSON `{"transcode_polls": K}`): change settings at run time."""
     if "transcode_polls" in req.form:
         value = req.form["transcode_polls"]
@@ -98,7 +98,7 @@ def handle_config(ctx: Context, req: Request) -> Response:
     return ok(transcode_polls=ctx.transcode_polls)
 
 
-def handle_incoming(ctx: Context, req: Request) -> Response:
+def handle_incoming(ctx: EmulatorState, req: Request) -> Response:
     """`POST incoming` (JSON `{thread_id, user_pk, text}`): another participant sends a text.
 
     The item lands in the thread like any other (unread for the viewer) but not in the

@@ -32,8 +32,8 @@ from airflow_provider_dm.emulator.store import Store
 from airflow_provider_dm.emulator.wire import (
     ApiError,
     BodyError,
-    Context,
     DropConnection,
+    EmulatorState,
     Headers,
     JsonDict,
     Request,
@@ -54,7 +54,7 @@ SECRET_FIELDS = frozenset(
 )
 SECRET_HEADERS = frozenset({"authorization", "cookie"})
 
-Handler = Callable[[Context, Request], Response]
+Handler = Callable[[EmulatorState, Request], Response]
 
 
 @dataclass(frozen=True)
@@ -376,7 +376,7 @@ class RequestHandler(StreamRequestHandler):
         self._log(req, response.status)  # before answering: a client reading the log sees it
         self._send(response)
 
-    def _admin(self, ctx: Context, req: Request, name: str) -> None:
+    def _admin(self, ctx: EmulatorState, req: Request, name: str) -> None:
         entry = ADMIN.get(name)
         try:
             body = self._read_body(req.body_length, req.chunked)
@@ -458,7 +458,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], ctx: Context) -> None:
+    def __init__(self, address: tuple[str, int], ctx: EmulatorState) -> None:
         super().__init__(address, RequestHandler)
         self.ctx = ctx
 
@@ -495,7 +495,7 @@ class Emulator:
         """Seed the database, bind the port and serve in background threads."""
         store = Store(self.db_path)
         apply_seed(store, self.seed)
-        ctx = Context(
+        ctx = EmulatorState(
             store=store, faults=Faults(), seed=self.seed, transcode_polls=self.transcode_polls
         )
         self._server = EmulatorHTTPServer((self.host, self.port), ctx)

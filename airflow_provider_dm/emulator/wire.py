@@ -161,8 +161,8 @@ def ok(**body: Any) -> Response:
 
 
 @dataclass
-class Context:
-    """What every handler may use: the store and the emulator's settings."""
+class EmulatorState:
+    """The emulator's state every handler is given: the store, the fault rules, the settings."""
 
     store: Store
     faults: Faults
