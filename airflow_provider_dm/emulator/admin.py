@@ -12,8 +12,9 @@ from airflow_provider_dm.emulator import fields
 from airflow_provider_dm.emulator.inbox import member_thread
 from airflow_provider_dm.emulator.seed import apply_seed, check_seed, describe_seed
 from airflow_provider_dm.emulator.shapes import compact, item_json
+from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.store import item_id_for
-from airflow_provider_dm.emulator.wire import EmulatorState, Request, Response, bad_request, ok
+from airflow_provider_dm.emulator.wire import Request, Response, bad_request, ok
 
 REDACTED = "***"
 

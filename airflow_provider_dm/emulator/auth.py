@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from airflow_provider_dm.emulator import fields
 from airflow_provider_dm.emulator.shapes import user_full
+from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.wire import (
     LOGIN_REQUIRED,
     ApiError,
-    EmulatorState,
     Request,
     Response,
     bad_request,

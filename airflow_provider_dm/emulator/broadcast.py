@@ -22,11 +22,11 @@ from typing import Any
 from airflow_provider_dm.emulator import fields
 from airflow_provider_dm.emulator.inbox import create_thread, find_thread, known_users
 from airflow_provider_dm.emulator.shapes import compact, media_json, upload_media, user_short
+from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.store import item_id_for
 from airflow_provider_dm.emulator.wire import (
     TRANSCODE_PENDING,
     ApiError,
-    EmulatorState,
     JsonDict,
     Request,
     Response,

@@ -15,9 +15,9 @@ import sqlite3
 
 from airflow_provider_dm.emulator import fields
 from airflow_provider_dm.emulator.shapes import item_json, media_json, user_full, user_short
+from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.wire import (
     ApiError,
-    EmulatorState,
     JsonDict,
     Request,
     Response,

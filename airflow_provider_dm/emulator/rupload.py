@@ -17,10 +17,10 @@ from pathlib import Path
 from PIL import Image
 
 from airflow_provider_dm.emulator import fields
+from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.wire import (
     TRANSCODE_PENDING,
     DropConnection,
-    EmulatorState,
     JsonDict,
     Request,
     Response,
@@ -213,9 +213,7 @@ def handle_upload(ctx: EmulatorState, req: Request) -> Response:
 
 def _receive(req: Request, path: Path, offset: int, total: int) -> int:
     """Append the body to `path`; honour a `drop` fault with `after_bytes`; return the size."""
-    drop_after = None
-    if req.fault is not None and req.fault.action == "drop":
-        drop_after = int(req.fault.params.get("after_bytes", 0))
+    drop_after = req.drop_after_bytes
     assert req.body is not None
     written = 0
     limit = total - offset

@@ -28,12 +28,12 @@ from types import TracebackType
 from airflow_provider_dm.emulator import admin, auth, broadcast, inbox, rupload
 from airflow_provider_dm.emulator.faults import Faults
 from airflow_provider_dm.emulator.seed import apply_seed, check_seed
+from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.store import Store
 from airflow_provider_dm.emulator.wire import (
     ApiError,
     BodyError,
     DropConnection,
-    EmulatorState,
     Headers,
     JsonDict,
     Request,
@@ -326,22 +326,22 @@ class RequestHandler(StreamRequestHandler):
                 with ctx.store.lock:
                     auth.require_session(ctx, req)
             fault = ctx.faults.take(method, path)
-            req.fault = fault
             drop_after = False
             if fault is not None:
                 if fault.action == "delay":
                     time.sleep(float(fault.params.get("seconds", 1)))
                 elif fault.action == "drop_after":
                     drop_after = True
-                elif fault.action == "drop" and not (
-                    route.mode == "stream" and "after_bytes" in fault.params
-                ):
-                    if body_pending:
-                        self._discard(req)
-                    raise DropConnection()
+                elif fault.action == "drop":
+                    if route.mode == "stream" and "after_bytes" in fault.params:
+                        req.drop_after_bytes = int(fault.params["after_bytes"])
+                    else:
+                        if body_pending:
+                            self._discard(req)
+                        raise DropConnection()
                 elif fault.action == "media_needs_reupload":
                     raise _Answer(fault.reupload())
-                elif fault.action != "drop":
+                else:
                     error = fault.error()
                     assert error is not None
                     raise error

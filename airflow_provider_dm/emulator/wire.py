@@ -5,11 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO
-
-if TYPE_CHECKING:
-    from airflow_provider_dm.emulator.faults import Faults
-    from airflow_provider_dm.emulator.store import Store
+from typing import Any, BinaryIO
 
 JsonDict = dict[str, Any]
 
@@ -55,7 +51,7 @@ class Request:
     body: BinaryIO | None = None
     body_length: int | None = None
     chunked: bool = False
-    fault: Any = None
+    drop_after_bytes: int | None = None  # a `drop` fault on an upload: cut after this many bytes
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """A request header, case-insensitively."""
@@ -158,13 +154,3 @@ def not_found(message: str = "Not Found") -> ApiError:
 def ok(**body: Any) -> Response:
     """A 200 `status: ok` response."""
     return Response({**body, "status": "ok"})
-
-
-@dataclass
-class EmulatorState:
-    """The emulator's state every handler is given: the store, the fault rules, the settings."""
-
-    store: Store
-    faults: Faults
-    seed: str = "demo"
-    transcode_polls: int = 1
