@@ -84,6 +84,13 @@ def _row(ctx: EmulatorState, name: str) -> sqlite3.Row | None:
     return ctx.store.db.execute("SELECT * FROM uploads WHERE name = ?", (name,)).fetchone()
 
 
+def starts_upload(ctx: EmulatorState, req: Request) -> bool:
+    """Whether an upload `POST` starts a new upload name: the one the send limits count, so
+    an upload resumed in pieces counts once."""
+    with ctx.store.lock:
+        return _row(ctx, req.params["name"]) is None
+
+
 def handle_offset(ctx: EmulatorState, req: Request) -> Response:
     """`GET rupload_igvideo/{name}` and `messenger_video/{name}`: the resume offset."""
     name = req.params["name"]

@@ -2,9 +2,10 @@
 
 One port serves the API under `/api/v1/`, the upload routes and the admin API under
 `/__emulator/`. HTTP/1.1 keep-alive, every response with a Content-Length. Each request goes:
-route → body → header and session checks → fault rules → handler (in one SQLite
-transaction) → request log → response. Faults therefore hit only requests that passed those
-checks, and the log holds every request before its client sees the answer.
+route → body → header and session checks → fault rules → send limits → handler (in one
+SQLite transaction) → request log → response. Faults therefore hit only requests that passed
+those checks, and the log holds every request before its client sees the answer. The routing
+table marks the item-creating routes, whose requests the send limits count.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ SECRET_FIELDS = frozenset(
 SECRET_HEADERS = frozenset({"authorization", "cookie"})
 
 Handler = Callable[[EmulatorState, Request], Response]
+Creates = Callable[[EmulatorState, Request], bool]
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,27 @@ class Route:
     public: bool = False  # no session needed
     mode: str = "tx"  # tx: form body, handler in a transaction; stream: raw body; admin
     any_agent: bool = False  # answered whatever the User-Agent (pre-login key fetches)
+    creates: Creates | None = None  # which requests create items: the send limits count them
+
+
+def every_request(ctx: EmulatorState, req: Request) -> bool:
+    """Every request of the route creates an item (the broadcasts)."""
+    return True
 
 
 def _api(
-    methods: str, pattern: str, handler: Handler, *, public: bool = False, any_agent: bool = False
+    methods: str,
+    pattern: str,
+    handler: Handler,
+    *,
+    public: bool = False,
+    any_agent: bool = False,
+    creates: Creates | None = None,
 ) -> Route:
     regex = re.compile(f"^{API}{pattern}/?$")
-    return Route(frozenset(methods.split()), regex, handler, public, any_agent=any_agent)
+    return Route(
+        frozenset(methods.split()), regex, handler, public, any_agent=any_agent, creates=creates
+    )
 
 
 _CHALLENGE = r"challenge/(?P<uid>\d+)/(?P<nonce>[^/]+)"
@@ -115,7 +131,12 @@ ROUTES: list[Route] = [
     _api("POST", "direct_v2/threads/approve_multiple", inbox.handle_approve_multiple),
     _api("POST", "direct_v2/threads/decline_multiple", inbox.handle_decline_multiple),
     _api("POST", "direct_v2/threads/decline_all", inbox.handle_decline_all),
-    _api("POST", r"direct_v2/threads/broadcast/(?P<kind>[a-z_]+)", broadcast.handle_broadcast),
+    _api(
+        "POST",
+        r"direct_v2/threads/broadcast/(?P<kind>[a-z_]+)",
+        broadcast.handle_broadcast,
+        creates=every_request,
+    ),
     _api("GET", _THREAD, inbox.handle_thread),
     _api("POST", f"{_THREAD}/approve", inbox.handle_approve),
     _api("POST", f"{_THREAD}/decline", inbox.handle_decline),
@@ -129,7 +150,13 @@ ROUTES: list[Route] = [
     _api("POST", rf"{_THREAD}/items/(?P<item_id>\d+)/seen", inbox.handle_seen),
     _api("POST", rf"{_THREAD}/items/(?P<item_id>\d+)/delete", inbox.handle_delete_item),
     _api("POST", "media/upload_finish", rupload.handle_upload_finish),
-    Route(frozenset({"POST"}), re.compile(_UPLOAD), rupload.handle_upload, mode="stream"),
+    Route(
+        frozenset({"POST"}),
+        re.compile(_UPLOAD),
+        rupload.handle_upload,
+        mode="stream",
+        creates=rupload.starts_upload,
+    ),
     Route(frozenset({"GET"}), re.compile(_UPLOAD), rupload.handle_offset, mode="stream"),
 ]
 ADMIN: dict[str, tuple[frozenset[str], Handler]] = {
@@ -140,6 +167,7 @@ ADMIN: dict[str, tuple[frozenset[str], Handler]] = {
     "seed": (frozenset({"GET"}), admin.handle_seed),
     "config": (frozenset({"GET", "POST"}), admin.handle_config),
     "incoming": (frozenset({"POST"}), admin.handle_incoming),
+    "limits": (frozenset({"GET", "POST", "DELETE"}), admin.handle_limits),
 }
 
 
@@ -345,6 +373,12 @@ class RequestHandler(StreamRequestHandler):
                     error = fault.error()
                     assert error is not None
                     raise error
+            if (
+                route.creates is not None
+                and ctx.limits.covers(req.viewer)
+                and route.creates(ctx, req)
+            ):
+                ctx.limits.admit(req.viewer)
             if route.mode == "stream":
                 req.body = self.rfile
                 response = route.handler(ctx, req)

@@ -11,6 +11,17 @@ JsonDict = dict[str, Any]
 
 LOGIN_REQUIRED: JsonDict = {"message": "login_required", "logout_reason": 3, "status": "fail"}
 TRANSCODE_PENDING: JsonDict = {"message": "Transcode not finished yet.", "status": "fail"}
+FEEDBACK_REQUIRED: JsonDict = {  # HTTP 400: the action / spam block
+    "message": "feedback_required",
+    "spam": True,
+    "feedback_title": "Action Blocked",
+    "feedback_message": "This action was blocked. Please try again later.",
+    "feedback_url": "repute/report_problem/instagram_direct_v2_thread_create/",
+    "feedback_appeal_label": "Tell us",
+    "feedback_ignore_label": "OK",
+    "feedback_action": "report_problem",
+    "status": "fail",
+}
 
 
 class Headers:
