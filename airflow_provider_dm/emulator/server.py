@@ -26,7 +26,7 @@ from pathlib import Path
 from socketserver import StreamRequestHandler
 from types import TracebackType
 
-from airflow_provider_dm.emulator import admin, auth, broadcast, inbox, rupload
+from airflow_provider_dm.emulator import admin, auth, broadcast, feeds, inbox, rupload
 from airflow_provider_dm.emulator.faults import Faults
 from airflow_provider_dm.emulator.seed import apply_seed, check_seed
 from airflow_provider_dm.emulator.state import EmulatorState
@@ -117,6 +117,8 @@ ROUTES: list[Route] = [
     ),
     _api("GET", "accounts/current_user", auth.handle_current_user),
     _api("POST", "accounts/logout", auth.handle_logout),
+    _api("GET POST", "feed/reels_tray", feeds.handle_reels_tray),
+    _api("GET POST", "feed/timeline", feeds.handle_timeline),
     _api("GET", r"users/(?P<username>[A-Za-z0-9._]+)/usernameinfo", inbox.handle_usernameinfo),
     _api("GET", r"users/(?P<pk>\d+)/info", inbox.handle_user_info),
     _api("GET", "users/search", inbox.handle_search),
