@@ -1,4 +1,5 @@
-"""The admin API under `/__emulator/`: ledger, request log, faults, reset, seed, incoming items.
+"""The admin API under `/__emulator/`: ledger, request log, faults, send limits, reset, seed,
+incoming items.
 
 Admin requests are neither logged nor subject to faults. A reset wipes everything, sessions
 included, so a client must log in again afterwards.
@@ -7,18 +8,20 @@ included, so a client must log in again afterwards.
 from __future__ import annotations
 
 import json
+import math
 
 from airflow_provider_dm.emulator import fields
 from airflow_provider_dm.emulator.inbox import member_thread
 from airflow_provider_dm.emulator.seed import apply_seed, check_seed, describe_seed
 from airflow_provider_dm.emulator.shapes import compact, item_json
+from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.store import item_id_for
-from airflow_provider_dm.emulator.wire import Context, Request, Response, bad_request, ok
+from airflow_provider_dm.emulator.wire import Request, Response, bad_request, ok
 
 REDACTED = "***"
 
 
-def handle_ledger(ctx: Context, req: Request) -> Response:
+def handle_ledger(ctx: EmulatorState, req: Request) -> Response:
     """`GET ledger`: every accepted item, oldest first."""
     with ctx.store.lock:
         rows = ctx.store.db.execute("SELECT * FROM ledger ORDER BY seq").fetchall()
@@ -39,7 +42,7 @@ def handle_ledger(ctx: Context, req: Request) -> Response:
     return ok(items=items)
 
 
-def handle_requests(ctx: Context, req: Request) -> Response:
+def handle_requests(ctx: EmulatorState, req: Request) -> Response:
     """`GET requests`: the request log, oldest first, secrets already redacted."""
     ctx.store.flush_log()
     with ctx.store.lock:
@@ -59,7 +62,7 @@ def handle_requests(ctx: Context, req: Request) -> Response:
     return ok(requests=log)
 
 
-def handle_faults(ctx: Context, req: Request) -> Response:
+def handle_faults(ctx: EmulatorState, req: Request) -> Response:
     """`POST faults` adds a rule, `GET` lists them, `DELETE` clears them."""
     if req.method == "DELETE":
         ctx.faults.clear()
@@ -68,7 +71,48 @@ def handle_faults(ctx: Context, req: Request) -> Response:
     return ok(faults=ctx.faults.list())
 
 
-def handle_reset(ctx: Context, req: Request) -> Response:
+def handle_limits(ctx: EmulatorState, req: Request) -> Response:
+    """`POST limits` (JSON `{username, max_sends, window_s}`) sets one account's send limit,
+    `GET` lists them with their counts, `DELETE` clears all or one (`username` in body or query)."""
+    if req.method == "POST":
+        user_pk, username = _account(ctx, req.form.get("username"))
+        max_sends = req.form.get("max_sends")
+        if not isinstance(max_sends, int) or isinstance(max_sends, bool) or max_sends < 1:
+            raise bad_request("Invalid max_sends: a positive integer is needed")
+        window_s = req.form.get("window_s")
+        if (
+            not isinstance(window_s, (int, float))
+            or isinstance(window_s, bool)
+            or not math.isfinite(window_s)
+            or window_s <= 0
+        ):
+            raise bad_request("Invalid window_s: a positive number of seconds is needed")
+        ctx.limits.set(user_pk, username, max_sends, float(window_s))
+    elif req.method == "DELETE":
+        if "username" in req.form or "username" in req.query:
+            username = req.form.get("username", req.query.get("username"))
+            ctx.limits.clear(_account(ctx, username)[0])
+        else:
+            ctx.limits.clear()
+    return ok(limits=ctx.limits.list())
+
+
+def _account(ctx: EmulatorState, username: object) -> tuple[int, str]:
+    """(pk, username) of an existing account; a missing or unknown one is a 400."""
+    if username is None or username == "":
+        raise bad_request("Missing field: username")
+    if not isinstance(username, str):
+        raise bad_request("Invalid username: a string is needed")
+    with ctx.store.lock:
+        row = ctx.store.db.execute(
+            "SELECT pk, username FROM users WHERE username = ?", (username.lower(),)
+        ).fetchone()
+    if row is None:
+        raise bad_request(f"Invalid username: no account {username!r}")
+    return int(row["pk"]), row["username"]
+
+
+def handle_reset(ctx: EmulatorState, req: Request) -> Response:
     """`POST reset` (JSON `{"seed": ...}` optional): wipe everything and seed again."""
     seed = req.form.get("seed") or ctx.seed
     try:
@@ -76,19 +120,20 @@ def handle_reset(ctx: Context, req: Request) -> Response:
     except ValueError as exc:
         raise bad_request(f"Invalid seed: {exc}") from None
     ctx.faults.clear()
+    ctx.limits.clear()
     with ctx.store.lock:
         apply_seed(ctx.store, str(seed))
         ctx.seed = str(seed)
     return ok(seed=ctx.seed)
 
 
-def handle_seed(ctx: Context, req: Request) -> Response:
+def handle_seed(ctx: EmulatorState, req: Request) -> Response:
     """`GET seed`: what the current seed created."""
     with ctx.store.lock:
         return ok(**describe_seed(ctx.store))
 
 
-def handle_config(ctx: Context, req: Request) -> Response:
+def handle_config(ctx: EmulatorState, req: Request) -> Response:
     """`POST config` (JSON `{"transcode_polls": K}`): change settings at run time."""
     if "transcode_polls" in req.form:
         value = req.form["transcode_polls"]
@@ -98,7 +143,7 @@ def handle_config(ctx: Context, req: Request) -> Response:
     return ok(transcode_polls=ctx.transcode_polls)
 
 
-def handle_incoming(ctx: Context, req: Request) -> Response:
+def handle_incoming(ctx: EmulatorState, req: Request) -> Response:
     """`POST incoming` (JSON `{thread_id, user_pk, text}`): another participant sends a text.
 
     The item lands in the thread like any other (unread for the viewer) but not in the

@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from airflow_provider_dm.emulator import fields
 from airflow_provider_dm.emulator.shapes import user_full
+from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.wire import (
     LOGIN_REQUIRED,
     ApiError,
-    Context,
     Request,
     Response,
     bad_request,
@@ -108,7 +108,7 @@ def bearer_for(user_pk: int, sessionid: str) -> str:
     return "Bearer IGT:2:" + base64.b64encode(json.dumps(payload).encode()).decode()
 
 
-def session_of(ctx: Context, authorization: str | None) -> tuple[int, str] | None:
+def session_of(ctx: EmulatorState, authorization: str | None) -> tuple[int, str] | None:
     """(user pk, sessionid) of a live session named by an Authorization header, else None."""
     if not authorization or not authorization.startswith("Bearer IGT:2:"):
         return None
@@ -123,7 +123,7 @@ def session_of(ctx: Context, authorization: str | None) -> tuple[int, str] | Non
     return (int(row["user_pk"]), sessionid) if row else None
 
 
-def require_session(ctx: Context, req: Request) -> None:
+def require_session(ctx: EmulatorState, req: Request) -> None:
     """Set `req.viewer` from the bearer token, or raise 403 login_required."""
     session = session_of(ctx, req.header("Authorization"))
     if session is None:
@@ -131,7 +131,7 @@ def require_session(ctx: Context, req: Request) -> None:
     req.viewer, req.sessionid = session
 
 
-def logged_in(ctx: Context, user_pk: int) -> Response:
+def logged_in(ctx: EmulatorState, user_pk: int) -> Response:
     """Create a session for `user_pk`: the login success body and the `ig-set-*` headers."""
     sessionid = f"{user_pk}%3A{secrets.token_hex(12)}%3A{secrets.randbelow(30)}"
     ctx.store.db.execute(
@@ -163,14 +163,14 @@ def _login_failure(message: str, error_type: str, **extra: object) -> ApiError:
     )
 
 
-def handle_sync(ctx: Context, req: Request) -> Response:
+def handle_sync(ctx: EmulatorState, req: Request) -> Response:
     """`qe/sync/`, `launcher/sync/`, `zr/token/result/`: ok plus the password key headers."""
     response = ok()
     response.headers.update(key_headers())
     return response
 
 
-def handle_login(ctx: Context, req: Request) -> Response:
+def handle_login(ctx: EmulatorState, req: Request) -> Response:
     """`accounts/login/`: one outcome per seeded user (§2.2)."""
     username = fields.text(req.form, "username")
     enc = fields.text(req.form, "enc_password", required=False)
@@ -218,7 +218,7 @@ def handle_login(ctx: Context, req: Request) -> Response:
     return logged_in(ctx, pk)
 
 
-def challenge_error(ctx: Context, user_pk: int) -> ApiError:
+def challenge_error(ctx: EmulatorState, user_pk: int) -> ApiError:
     """A 400 challenge_required (§2.5) with a fresh challenge path for `user_pk`."""
     nonce = secrets.token_urlsafe(9)
     ctx.store.db.execute(
@@ -242,7 +242,7 @@ def challenge_error(ctx: Context, user_pk: int) -> ApiError:
     return error
 
 
-def handle_two_factor(ctx: Context, req: Request) -> Response:
+def handle_two_factor(ctx: EmulatorState, req: Request) -> Response:
     """`accounts/two_factor_login/`: a TOTP code (±1 step) or the SMS code completes the login."""
     identifier = fields.text(req.form, "two_factor_identifier")
     code = (fields.text(req.form, "verification_code") or "").replace(" ", "")
@@ -269,7 +269,7 @@ def handle_two_factor(ctx: Context, req: Request) -> Response:
     return logged_in(ctx, int(row["user_pk"]))
 
 
-def handle_challenge(ctx: Context, req: Request) -> Response:
+def handle_challenge(ctx: EmulatorState, req: Request) -> Response:
     """`challenge/{uid}/{nonce}/`: GET the state, POST a `choice`, POST the `security_code`."""
     row = ctx.store.db.execute(
         "SELECT * FROM pending_logins WHERE token = ? AND kind = 'challenge' AND user_pk = ?",
@@ -307,13 +307,13 @@ def handle_challenge(ctx: Context, req: Request) -> Response:
     )
 
 
-def handle_current_user(ctx: Context, req: Request) -> Response:
+def handle_current_user(ctx: EmulatorState, req: Request) -> Response:
     """`accounts/current_user/`: the viewer's profile (session validation on resume)."""
     user = ctx.store.db.execute("SELECT * FROM users WHERE pk = ?", (req.viewer,)).fetchone()
     return ok(user=user_full(user))
 
 
-def handle_logout(ctx: Context, req: Request) -> Response:
+def handle_logout(ctx: EmulatorState, req: Request) -> Response:
     """`accounts/logout/`: revoke the session; the bearer header comes back empty."""
     ctx.store.db.execute("UPDATE sessions SET revoked = 1 WHERE sessionid = ?", (req.sessionid,))
     response = ok()

@@ -22,11 +22,11 @@ from typing import Any
 from airflow_provider_dm.emulator import fields
 from airflow_provider_dm.emulator.inbox import create_thread, find_thread, known_users
 from airflow_provider_dm.emulator.shapes import compact, media_json, upload_media, user_short
+from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.store import item_id_for
 from airflow_provider_dm.emulator.wire import (
     TRANSCODE_PENDING,
     ApiError,
-    Context,
     JsonDict,
     Request,
     Response,
@@ -60,7 +60,7 @@ def _limited_text(form: JsonDict, name: str, *, required: bool = True) -> str | 
     return value
 
 
-def _media(ctx: Context, form: JsonDict, name: str) -> JsonDict:
+def _media(ctx: EmulatorState, form: JsonDict, name: str) -> JsonDict:
     value = fields.text(form, name)
     assert value is not None
     pk = value.split("_", 1)[0]
@@ -73,7 +73,7 @@ def _media(ctx: Context, form: JsonDict, name: str) -> JsonDict:
     return media_json(row, owner)
 
 
-def _upload(ctx: Context, req: Request, name: str, routes: tuple[str, ...], what: str):
+def _upload(ctx: EmulatorState, req: Request, name: str, routes: tuple[str, ...], what: str):
     """The completed upload named by form field `name` on one of `routes` (owned by the sender)."""
     value = fields.digits(req.form, name)
     column = "upload_id" if name == "upload_id" else "media_id"
@@ -134,12 +134,12 @@ def _voice(row: sqlite3.Row, form: JsonDict) -> Prepared:
 # -- one function per kind --------------------------------------------------------------------
 
 
-def kind_text(ctx: Context, req: Request) -> Prepared:
+def kind_text(ctx: EmulatorState, req: Request) -> Prepared:
     """`text`: non-empty, at most 1000 characters."""
     return Prepared("text", {"text": _limited_text(req.form, "text")})
 
 
-def kind_link(ctx: Context, req: Request) -> Prepared:
+def kind_link(ctx: EmulatorState, req: Request) -> Prepared:
     """`link`: `link_text` plus `link_urls`, a JSON list of URLs each present in the text."""
     text = _limited_text(req.form, "link_text")
     assert text is not None
@@ -166,7 +166,7 @@ def kind_link(ctx: Context, req: Request) -> Prepared:
     )
 
 
-def kind_profile(ctx: Context, req: Request) -> Prepared:
+def kind_profile(ctx: EmulatorState, req: Request) -> Prepared:
     """`profile`: `profile_user_id` of a known user."""
     pk = fields.digits(req.form, "profile_user_id")
     row = ctx.store.db.execute("SELECT * FROM users WHERE pk = ?", (int(pk or 0),)).fetchone()
@@ -175,7 +175,7 @@ def kind_profile(ctx: Context, req: Request) -> Prepared:
     return Prepared("profile", {"profile": user_short(row), "preview_medias": []})
 
 
-def kind_media_share(ctx: Context, req: Request) -> Prepared:
+def kind_media_share(ctx: EmulatorState, req: Request) -> Prepared:
     """`media_share`: a known `media_id` (`{pk}_{owner}` or bare pk); `?media_type=` optional."""
     media_type = req.query.get("media_type")
     if media_type not in (None, "", "photo", "video", "carousel"):
@@ -183,7 +183,7 @@ def kind_media_share(ctx: Context, req: Request) -> Prepared:
     return Prepared("media_share", {"media_share": _media(ctx, req.form, "media_id")})
 
 
-def kind_reel_share(ctx: Context, req: Request) -> Prepared:
+def kind_reel_share(ctx: EmulatorState, req: Request) -> Prepared:
     """`reel_share`: a reply to a story (`media_id`, optional `text`, `reel_id`)."""
     media = _media(ctx, req.form, "media_id")
     text = _limited_text(req.form, "text", required=False) or ""
@@ -198,7 +198,7 @@ def kind_reel_share(ctx: Context, req: Request) -> Prepared:
     return Prepared("reel_share", {"reel_share": share})
 
 
-def kind_story_share(ctx: Context, req: Request) -> Prepared:
+def kind_story_share(ctx: EmulatorState, req: Request) -> Prepared:
     """`story_share`: forward a story (`story_media_id`, or `media_id`)."""
     name = "story_media_id" if req.form.get("story_media_id") else "media_id"
     media = _media(ctx, req.form, name)
@@ -213,13 +213,13 @@ def kind_story_share(ctx: Context, req: Request) -> Prepared:
     return Prepared("story_share", {"story_share": share})
 
 
-def kind_configure_photo(ctx: Context, req: Request) -> Prepared:
+def kind_configure_photo(ctx: EmulatorState, req: Request) -> Prepared:
     """`configure_photo`: `upload_id` of a completed `rupload_igphoto` upload."""
     row = _upload(ctx, req, "upload_id", ("rupload_igphoto",), "photo")
     return Prepared("media", {"media": upload_media(row, 1)}, _upload_info(row))
 
 
-def kind_configure_video(ctx: Context, req: Request) -> Prepared:
+def kind_configure_video(ctx: EmulatorState, req: Request) -> Prepared:
     """`configure_video`: `upload_id` of a video whose transcode finished (else 202)."""
     row = _upload(ctx, req, "upload_id", ("rupload_igvideo",), "video")
     if row["kind"] != "video":
@@ -229,13 +229,13 @@ def kind_configure_video(ctx: Context, req: Request) -> Prepared:
     return Prepared("media", {"media": upload_media(row, 2)}, _upload_info(row))
 
 
-def kind_photo_attachment(ctx: Context, req: Request) -> Prepared:
+def kind_photo_attachment(ctx: EmulatorState, req: Request) -> Prepared:
     """`photo_attachment`: `attachment_fbid` of a completed `messenger_image` upload."""
     row = _upload(ctx, req, "attachment_fbid", ("messenger_image",), "messenger_image")
     return Prepared("media", {"media": upload_media(row, 1)}, _upload_info(row))
 
 
-def kind_raven_attachment(ctx: Context, req: Request) -> Prepared:
+def kind_raven_attachment(ctx: EmulatorState, req: Request) -> Prepared:
     """`raven_attachment` (signed, `?video=1`): `attachment_fbid` of a `messenger_video` upload."""
     name = "attachment_fbid" if req.form.get("attachment_fbid") else "video_result"
     row = _with_duration(_upload(ctx, req, name, ("messenger_video",), "messenger_video"), req)
@@ -274,18 +274,18 @@ def _with_duration(row: sqlite3.Row, req: Request) -> Mapping[str, Any]:
     return {**dict(row), "duration_ms": round(seconds * 1000)}
 
 
-def kind_share_voice(ctx: Context, req: Request) -> Prepared:
+def kind_share_voice(ctx: EmulatorState, req: Request) -> Prepared:
     """`share_voice`: `upload_id` of a completed `rupload_igvideo` (audio) upload + waveform."""
     return _voice(_upload(ctx, req, "upload_id", ("rupload_igvideo",), "voice"), req.form)
 
 
-def kind_voice_attachment(ctx: Context, req: Request) -> Prepared:
+def kind_voice_attachment(ctx: EmulatorState, req: Request) -> Prepared:
     """`voice_attachment`: `attachment_fbid` of a completed `messenger_audio` upload."""
     row = _upload(ctx, req, "attachment_fbid", ("messenger_audio",), "messenger_audio")
     return _voice(row, req.form)
 
 
-def kind_reaction(ctx: Context, req: Request) -> Prepared:
+def kind_reaction(ctx: EmulatorState, req: Request) -> Prepared:
     """`reaction`: an emoji on `item_id` (created or deleted); adds no item of its own."""
     item_id = fields.digits(req.form, "item_id")
     status = fields.text(req.form, "reaction_status", required=False) or "created"
@@ -295,26 +295,26 @@ def kind_reaction(ctx: Context, req: Request) -> Prepared:
     return Prepared("reaction", {}, reaction={"item_id": item_id, "status": status, "emoji": emoji})
 
 
-def kind_like(ctx: Context, req: Request) -> Prepared:
+def kind_like(ctx: EmulatorState, req: Request) -> Prepared:
     """`like`: the heart item."""
     return Prepared("like", {"like": "❤️"})
 
 
-def kind_hashtag(ctx: Context, req: Request) -> Prepared:
+def kind_hashtag(ctx: EmulatorState, req: Request) -> Prepared:
     """`hashtag`: a hashtag share with optional text."""
     name = (fields.text(req.form, "hashtag") or "").lstrip("#")
     text = _limited_text(req.form, "text", required=False) or ""
     return Prepared("hashtag", {"hashtag": {"name": name, "media_count": 0}, "text": text})
 
 
-def kind_location(ctx: Context, req: Request) -> Prepared:
+def kind_location(ctx: EmulatorState, req: Request) -> Prepared:
     """`location`: a venue share with optional text."""
     venue = fields.digits(req.form, "venue_id")
     text = _limited_text(req.form, "text", required=False) or ""
     return Prepared("location", {"location": {"pk": int(venue or 0), "name": ""}, "text": text})
 
 
-KINDS: dict[str, Callable[[Context, Request], Prepared]] = {
+KINDS: dict[str, Callable[[EmulatorState, Request], Prepared]] = {
     "text": kind_text,
     "link": kind_link,
     "profile": kind_profile,
@@ -337,7 +337,7 @@ KINDS: dict[str, Callable[[Context, Request], Prepared]] = {
 # -- destinations, dedupe, items, ledger ------------------------------------------------------
 
 
-def _active_members(ctx: Context, thread_id: str) -> list[int]:
+def _active_members(ctx: EmulatorState, thread_id: str) -> list[int]:
     return [
         r[0]
         for r in ctx.store.db.execute(
@@ -346,7 +346,7 @@ def _active_members(ctx: Context, thread_id: str) -> list[int]:
     ]
 
 
-def _destinations(ctx: Context, req: Request) -> dict[str, list[str]]:
+def _destinations(ctx: EmulatorState, req: Request) -> dict[str, list[str]]:
     """Each destination thread with its other active participants (one read per thread)."""
     assert req.viewer is not None
     thread_ids = fields.id_list(req.form, "thread_ids")
@@ -374,7 +374,7 @@ def _destinations(ctx: Context, req: Request) -> dict[str, list[str]]:
 
 
 def _react(
-    ctx: Context, thread_id: str, sender: int, token: str | None, reaction: JsonDict, now: int
+    ctx: EmulatorState, thread_id: str, sender: int, token: str | None, reaction: JsonDict, now: int
 ) -> None:
     db = ctx.store.db
     row = db.execute(
@@ -403,7 +403,7 @@ def _react(
 
 
 def _add(
-    ctx: Context,
+    ctx: EmulatorState,
     thread_id: str,
     sender: int,
     token: str | None,
@@ -431,7 +431,7 @@ def _add(
     )
 
 
-def handle_broadcast(ctx: Context, req: Request) -> Response:
+def handle_broadcast(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/threads/broadcast/{kind}/`: validate, resolve destinations, dedupe, add."""
     assert req.viewer is not None
     kind = req.params["kind"]

@@ -8,7 +8,8 @@ import requests
 
 
 class EmulatorControl:
-    """Reads the ledger and request log, injects faults, resets and inspects the seed."""
+    """Reads the ledger and request log, injects faults, sets send limits, resets and inspects
+    the seed."""
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
@@ -44,6 +45,21 @@ class EmulatorControl:
     def clear_faults(self) -> None:
         """Remove every fault rule."""
         self._call("DELETE", "faults")
+
+    def set_limit(self, username: str, max_sends: int, window_s: float) -> None:
+        """Refuse `username`'s item-creating requests beyond `max_sends` per rolling `window_s`
+        seconds with 400 `feedback_required` (replaces the account's previous limit)."""
+        self._call(
+            "POST", "limits", {"username": username, "max_sends": max_sends, "window_s": window_s}
+        )
+
+    def limits(self) -> list[dict]:
+        """Every limit with its counts: `sends_in_window` and `feedback_required` (refusals)."""
+        return self._call("GET", "limits")["limits"]
+
+    def clear_limits(self, username: str | None = None) -> None:
+        """Remove the limit of `username`, or every limit."""
+        self._call("DELETE", "limits", {"username": username} if username else None)
 
     def reset(self, seed: str | None = None) -> None:
         """Wipe everything (faults, logs, sessions included) and seed again."""

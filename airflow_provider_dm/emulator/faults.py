@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_dm.emulator.wire import (
+    FEEDBACK_REQUIRED,
     LOGIN_REQUIRED,
     ApiError,
     JsonDict,
@@ -77,17 +78,7 @@ class Fault:
         if self.action == "login_required":
             return ApiError.shaped(403, LOGIN_REQUIRED)
         if self.action == "feedback_required":
-            return bad_request(
-                "feedback_required",
-                spam=True,
-                feedback_title="Action Blocked",
-                feedback_message="This action was blocked. Please try again later.",
-                feedback_url="repute/report_problem/instagram_direct_v2_thread_create/",
-                feedback_appeal_label="Tell us",
-                feedback_ignore_label="OK",
-                feedback_action="report_problem",
-                category="direct_v2",
-            )
+            return ApiError.shaped(400, FEEDBACK_REQUIRED)
         if self.action == "challenge_required":
             return bad_request(
                 "challenge_required",

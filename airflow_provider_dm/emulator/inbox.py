@@ -15,9 +15,9 @@ import sqlite3
 
 from airflow_provider_dm.emulator import fields
 from airflow_provider_dm.emulator.shapes import item_json, media_json, user_full, user_short
+from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.wire import (
     ApiError,
-    Context,
     JsonDict,
     Request,
     Response,
@@ -41,7 +41,7 @@ UNREAD = (
 # -- threads as the viewer sees them ----------------------------------------------------------
 
 
-def member_thread(ctx: Context, thread_id: str, viewer: int) -> sqlite3.Row:
+def member_thread(ctx: EmulatorState, thread_id: str, viewer: int) -> sqlite3.Row:
     """The thread joined with the viewer's membership, or 404 if the viewer is not in it."""
     row = ctx.store.db.execute(
         f"SELECT {MEMBER_COLUMNS} FROM threads t JOIN members m ON m.thread_id = t.thread_id"
@@ -54,7 +54,7 @@ def member_thread(ctx: Context, thread_id: str, viewer: int) -> sqlite3.Row:
 
 
 def thread_json(
-    ctx: Context, row: sqlite3.Row, viewer: int, *, limit: int, before: str | None = None
+    ctx: EmulatorState, row: sqlite3.Row, viewer: int, *, limit: int, before: str | None = None
 ) -> JsonDict:
     """A thread (§4.2) with at most `limit` items older than the `before` cursor."""
     db = ctx.store.db
@@ -146,7 +146,7 @@ def thread_json(
     }
 
 
-def unseen_count(ctx: Context, viewer: int) -> int:
+def unseen_count(ctx: EmulatorState, viewer: int) -> int:
     """How many of the viewer's inbox threads are unread; memoised until the data changes,
     since it scans every membership of the viewer."""
 
@@ -161,7 +161,7 @@ def unseen_count(ctx: Context, viewer: int) -> int:
     return ctx.store.memo(("unseen_count", viewer), count)
 
 
-def find_thread(ctx: Context, members: set[int]) -> str | None:
+def find_thread(ctx: EmulatorState, members: set[int]) -> str | None:
     """The thread whose active members are exactly `members`, newest first, if any."""
     marks = ",".join("?" * len(members))
     row = ctx.store.db.execute(
@@ -176,7 +176,9 @@ def find_thread(ctx: Context, members: set[int]) -> str | None:
     return row["thread_id"] if row else None
 
 
-def create_thread(ctx: Context, creator: int, others: list[int], title: str | None = None) -> str:
+def create_thread(
+    ctx: EmulatorState, creator: int, others: list[int], title: str | None = None
+) -> str:
     """A new thread; recipients who only accept requests get it in their pending inbox."""
     db = ctx.store.db
     thread_id, v2 = ctx.store.new_thread_ids()
@@ -194,7 +196,7 @@ def create_thread(ctx: Context, creator: int, others: list[int], title: str | No
     return thread_id
 
 
-def known_users(ctx: Context, pks: list[str], field: str) -> list[int]:
+def known_users(ctx: EmulatorState, pks: list[str], field: str) -> list[int]:
     """The given user ids as ints, each of which must exist (else 400 naming `field`)."""
     result = []
     for pk in pks:
@@ -223,7 +225,7 @@ def _encode_inbox_cursor(row: sqlite3.Row) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _box(ctx: Context, req: Request, box: str) -> Response:
+def _box(ctx: EmulatorState, req: Request, box: str) -> Response:
     assert req.viewer is not None
     viewer = req.viewer
     db = ctx.store.db
@@ -305,22 +307,22 @@ def _box(ctx: Context, req: Request, box: str) -> Response:
     )
 
 
-def handle_inbox(ctx: Context, req: Request) -> Response:
+def handle_inbox(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/inbox/`: the viewer's accepted threads, newest activity first."""
     return _box(ctx, req, "inbox")
 
 
-def handle_pending_inbox(ctx: Context, req: Request) -> Response:
+def handle_pending_inbox(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/pending_inbox/`: message requests waiting for the viewer."""
     return _box(ctx, req, "pending")
 
 
-def handle_spam_inbox(ctx: Context, req: Request) -> Response:
+def handle_spam_inbox(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/spam_inbox/`: threads the viewer hid."""
     return _box(ctx, req, "spam")
 
 
-def handle_pending_preview(ctx: Context, req: Request) -> Response:
+def handle_pending_preview(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/async_get_pending_requests_preview/`: the pending counter."""
     total = ctx.store.db.execute(
         "SELECT count(*) FROM members WHERE user_pk = ? AND pending = 1 AND hidden = 0"
@@ -333,7 +335,7 @@ def handle_pending_preview(ctx: Context, req: Request) -> Response:
 # -- one thread -------------------------------------------------------------------------------
 
 
-def handle_thread(ctx: Context, req: Request) -> Response:
+def handle_thread(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/threads/{id}/`: items newest first, paged by `cursor` + `direction=older`."""
     assert req.viewer is not None
     row = member_thread(ctx, req.params["thread_id"], req.viewer)
@@ -348,7 +350,7 @@ def handle_thread(ctx: Context, req: Request) -> Response:
     return ok(thread=thread_json(ctx, row, req.viewer, limit=limit, before=cursor))
 
 
-def handle_by_participants(ctx: Context, req: Request) -> Response:
+def handle_by_participants(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/threads/get_by_participants/`: the thread with exactly these people, if any."""
     assert req.viewer is not None
     pks = known_users(ctx, fields.id_list(req.query, "recipient_users"), "recipient_users")
@@ -361,7 +363,7 @@ def handle_by_participants(ctx: Context, req: Request) -> Response:
     return ok(thread=thread, users=thread["users"])
 
 
-def handle_create_group(ctx: Context, req: Request) -> Response:
+def handle_create_group(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/create_group_thread/`: a new thread (one recipient: their existing 1:1)."""
     assert req.viewer is not None
     pks = [p for p in fields.id_list(req.form, "recipient_users") if int(p) != req.viewer]
@@ -381,7 +383,7 @@ def handle_create_group(ctx: Context, req: Request) -> Response:
 # -- thread actions ---------------------------------------------------------------------------
 
 
-def _set_member(ctx: Context, thread_id: str, viewer: int, assignment: str) -> None:
+def _set_member(ctx: EmulatorState, thread_id: str, viewer: int, assignment: str) -> None:
     ctx.store.db.execute(
         f"UPDATE members SET {assignment} WHERE thread_id = ? AND user_pk = ?",
         (thread_id, viewer),
@@ -389,7 +391,7 @@ def _set_member(ctx: Context, thread_id: str, viewer: int, assignment: str) -> N
 
 
 def _action(assignment: str):
-    def handler(ctx: Context, req: Request) -> Response:
+    def handler(ctx: EmulatorState, req: Request) -> Response:
         assert req.viewer is not None
         member_thread(ctx, req.params["thread_id"], req.viewer)
         _set_member(ctx, req.params["thread_id"], req.viewer, assignment)
@@ -408,7 +410,7 @@ handle_mark_unread = _action("marked_unread = 1")
 handle_leave = _action("left_thread = 1")
 
 
-def handle_approve_multiple(ctx: Context, req: Request) -> Response:
+def handle_approve_multiple(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/threads/approve_multiple/`: approve each of `thread_ids`."""
     assert req.viewer is not None
     ids = fields.id_list(req.form, "thread_ids")
@@ -420,7 +422,7 @@ def handle_approve_multiple(ctx: Context, req: Request) -> Response:
     return ok()
 
 
-def handle_decline_multiple(ctx: Context, req: Request) -> Response:
+def handle_decline_multiple(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/threads/decline_multiple/`: decline each of `thread_ids`."""
     assert req.viewer is not None
     for thread_id in fields.id_list(req.form, "thread_ids"):
@@ -429,7 +431,7 @@ def handle_decline_multiple(ctx: Context, req: Request) -> Response:
     return ok()
 
 
-def handle_decline_all(ctx: Context, req: Request) -> Response:
+def handle_decline_all(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/threads/decline_all/`: decline every pending request."""
     ctx.store.db.execute(
         "UPDATE members SET hidden = 1 WHERE user_pk = ? AND pending = 1", (req.viewer,)
@@ -437,7 +439,7 @@ def handle_decline_all(ctx: Context, req: Request) -> Response:
     return ok()
 
 
-def _item(ctx: Context, thread_id: str, item_id: str) -> sqlite3.Row:
+def _item(ctx: EmulatorState, thread_id: str, item_id: str) -> sqlite3.Row:
     row = ctx.store.db.execute(
         "SELECT * FROM items WHERE thread_id = ? AND item_id = ?", (thread_id, item_id)
     ).fetchone()
@@ -446,7 +448,7 @@ def _item(ctx: Context, thread_id: str, item_id: str) -> sqlite3.Row:
     return row
 
 
-def handle_seen(ctx: Context, req: Request) -> Response:
+def handle_seen(ctx: EmulatorState, req: Request) -> Response:
     """`threads/{tid}/items/{item_id}/seen/`: move the viewer's last-seen mark to that item."""
     assert req.viewer is not None
     thread_id = req.params["thread_id"]
@@ -462,7 +464,7 @@ def handle_seen(ctx: Context, req: Request) -> Response:
     return ok(unseen_count=unseen, unseen_count_ts=ctx.store.now_us() // 1000)
 
 
-def handle_delete_item(ctx: Context, req: Request) -> Response:
+def handle_delete_item(ctx: EmulatorState, req: Request) -> Response:
     """`threads/{tid}/items/{item_id}/delete/`: unsend one of the viewer's own items."""
     assert req.viewer is not None
     thread_id = req.params["thread_id"]
@@ -474,7 +476,7 @@ def handle_delete_item(ctx: Context, req: Request) -> Response:
     return ok()
 
 
-def handle_update_title(ctx: Context, req: Request) -> Response:
+def handle_update_title(ctx: EmulatorState, req: Request) -> Response:
     """`threads/{tid}/update_title/`: rename a group."""
     assert req.viewer is not None
     thread_id = req.params["thread_id"]
@@ -485,7 +487,7 @@ def handle_update_title(ctx: Context, req: Request) -> Response:
     return ok(thread=thread_json(ctx, row, req.viewer, limit=20))
 
 
-def handle_add_user(ctx: Context, req: Request) -> Response:
+def handle_add_user(ctx: EmulatorState, req: Request) -> Response:
     """`threads/{tid}/add_user/`: add `user_ids` to a thread (it becomes a group)."""
     assert req.viewer is not None
     thread_id = req.params["thread_id"]
@@ -506,7 +508,7 @@ def handle_add_user(ctx: Context, req: Request) -> Response:
 # -- directory --------------------------------------------------------------------------------
 
 
-def handle_usernameinfo(ctx: Context, req: Request) -> Response:
+def handle_usernameinfo(ctx: EmulatorState, req: Request) -> Response:
     """`users/{username}/usernameinfo/`: exact username → user, else 404."""
     row = ctx.store.db.execute(
         "SELECT * FROM users WHERE username = ?", (req.params["username"].lower(),)
@@ -516,7 +518,7 @@ def handle_usernameinfo(ctx: Context, req: Request) -> Response:
     return ok(user=user_full(row))
 
 
-def handle_user_info(ctx: Context, req: Request) -> Response:
+def handle_user_info(ctx: EmulatorState, req: Request) -> Response:
     """`users/{pk}/info/`: pk → user, else 404."""
     row = ctx.store.db.execute(
         "SELECT * FROM users WHERE pk = ?", (int(req.params["pk"]),)
@@ -526,7 +528,7 @@ def handle_user_info(ctx: Context, req: Request) -> Response:
     return ok(user=user_full(row))
 
 
-def handle_search(ctx: Context, req: Request) -> Response:
+def handle_search(ctx: EmulatorState, req: Request) -> Response:
     """`users/search/`: `q` or `query` against usernames and full names."""
     query = (req.query.get("q") or req.query.get("query") or "").strip().lower()
     if not query:
@@ -542,7 +544,7 @@ def handle_search(ctx: Context, req: Request) -> Response:
     return ok(users=users, num_results=len(users), has_more=len(rows) > count)
 
 
-def handle_ranked_recipients(ctx: Context, req: Request) -> Response:
+def handle_ranked_recipients(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/ranked_recipients/`: the viewer's recent partners matching `query`."""
     query = f"%{(req.query.get('query') or '').lower()}%"
     rows = ctx.store.db.execute(
@@ -559,7 +561,7 @@ def handle_ranked_recipients(ctx: Context, req: Request) -> Response:
     )
 
 
-def handle_user_feed(ctx: Context, req: Request) -> Response:
+def handle_user_feed(ctx: EmulatorState, req: Request) -> Response:
     """`feed/user/{user_id}/`: a user's posts, newest first (media ids to share)."""
     owner = ctx.store.db.execute(
         "SELECT * FROM users WHERE pk = ?", (int(req.params["user_id"]),)

@@ -17,9 +17,9 @@ from pathlib import Path
 from PIL import Image
 
 from airflow_provider_dm.emulator import fields
+from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.wire import (
     TRANSCODE_PENDING,
-    Context,
     DropConnection,
     JsonDict,
     Request,
@@ -64,7 +64,7 @@ def _rupload_params(req: Request, *, required: bool) -> JsonDict:
     return params
 
 
-def _path(ctx: Context, route: str, name: str) -> Path:
+def _path(ctx: EmulatorState, route: str, name: str) -> Path:
     return ctx.store.upload_dir / f"{route}-{name}"
 
 
@@ -80,11 +80,18 @@ def _name(req: Request) -> str:
     return name
 
 
-def _row(ctx: Context, name: str) -> sqlite3.Row | None:
+def _row(ctx: EmulatorState, name: str) -> sqlite3.Row | None:
     return ctx.store.db.execute("SELECT * FROM uploads WHERE name = ?", (name,)).fetchone()
 
 
-def handle_offset(ctx: Context, req: Request) -> Response:
+def starts_upload(ctx: EmulatorState, req: Request) -> bool:
+    """Whether an upload `POST` starts a new upload name: the one the send limits count, so
+    an upload resumed in pieces counts once."""
+    with ctx.store.lock:
+        return _row(ctx, req.params["name"]) is None
+
+
+def handle_offset(ctx: EmulatorState, req: Request) -> Response:
     """`GET rupload_igvideo/{name}` and `messenger_video/{name}`: the resume offset."""
     name = req.params["name"]
     if not NAME.match(name):
@@ -148,7 +155,7 @@ def _check_content(path: Path, kind: str) -> tuple[int | None, int | None]:
     return None, None
 
 
-def handle_upload(ctx: Context, req: Request) -> Response:
+def handle_upload(ctx: EmulatorState, req: Request) -> Response:
     """`POST` on any upload route: append the body at `Offset`, complete at the entity length."""
     route = req.params["route"]
     name = _name(req)
@@ -213,9 +220,7 @@ def handle_upload(ctx: Context, req: Request) -> Response:
 
 def _receive(req: Request, path: Path, offset: int, total: int) -> int:
     """Append the body to `path`; honour a `drop` fault with `after_bytes`; return the size."""
-    drop_after = None
-    if req.fault is not None and req.fault.action == "drop":
-        drop_after = int(req.fault.params.get("after_bytes", 0))
+    drop_after = req.drop_after_bytes
     assert req.body is not None
     written = 0
     limit = total - offset
@@ -234,7 +239,7 @@ def _receive(req: Request, path: Path, offset: int, total: int) -> int:
     return offset + written
 
 
-def handle_upload_finish(ctx: Context, req: Request) -> Response:
+def handle_upload_finish(ctx: EmulatorState, req: Request) -> Response:
     """`media/upload_finish/`: photos finish at once; videos answer 202 for the first K calls."""
     upload_id = fields.digits(req.form, "upload_id")
     row = ctx.store.db.execute(

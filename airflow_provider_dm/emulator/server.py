@@ -2,9 +2,10 @@
 
 One port serves the API under `/api/v1/`, the upload routes and the admin API under
 `/__emulator/`. HTTP/1.1 keep-alive, every response with a Content-Length. Each request goes:
-route → body → header and session checks → fault rules → handler (in one SQLite
-transaction) → request log → response. Faults therefore hit only requests that passed those
-checks, and the log holds every request before its client sees the answer.
+route → body → header and session checks → fault rules → send limits → handler (in one
+SQLite transaction) → request log → response. Faults therefore hit only requests that passed
+those checks, and the log holds every request before its client sees the answer. The routing
+table marks the item-creating routes, whose requests the send limits count.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ from pathlib import Path
 from socketserver import StreamRequestHandler
 from types import TracebackType
 
-from airflow_provider_dm.emulator import admin, auth, broadcast, inbox, rupload
+from airflow_provider_dm.emulator import admin, auth, broadcast, feeds, inbox, rupload
 from airflow_provider_dm.emulator.faults import Faults
 from airflow_provider_dm.emulator.seed import apply_seed, check_seed
+from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.store import Store
 from airflow_provider_dm.emulator.wire import (
     ApiError,
     BodyError,
-    Context,
     DropConnection,
     Headers,
     JsonDict,
@@ -54,7 +55,8 @@ SECRET_FIELDS = frozenset(
 )
 SECRET_HEADERS = frozenset({"authorization", "cookie"})
 
-Handler = Callable[[Context, Request], Response]
+Handler = Callable[[EmulatorState, Request], Response]
+Creates = Callable[[EmulatorState, Request], bool]
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,27 @@ class Route:
     public: bool = False  # no session needed
     mode: str = "tx"  # tx: form body, handler in a transaction; stream: raw body; admin
     any_agent: bool = False  # answered whatever the User-Agent (pre-login key fetches)
+    creates: Creates | None = None  # which requests create items: the send limits count them
+
+
+def every_request(ctx: EmulatorState, req: Request) -> bool:
+    """Every request of the route creates an item (the broadcasts)."""
+    return True
 
 
 def _api(
-    methods: str, pattern: str, handler: Handler, *, public: bool = False, any_agent: bool = False
+    methods: str,
+    pattern: str,
+    handler: Handler,
+    *,
+    public: bool = False,
+    any_agent: bool = False,
+    creates: Creates | None = None,
 ) -> Route:
     regex = re.compile(f"^{API}{pattern}/?$")
-    return Route(frozenset(methods.split()), regex, handler, public, any_agent=any_agent)
+    return Route(
+        frozenset(methods.split()), regex, handler, public, any_agent=any_agent, creates=creates
+    )
 
 
 _CHALLENGE = r"challenge/(?P<uid>\d+)/(?P<nonce>[^/]+)"
@@ -101,6 +117,8 @@ ROUTES: list[Route] = [
     ),
     _api("GET", "accounts/current_user", auth.handle_current_user),
     _api("POST", "accounts/logout", auth.handle_logout),
+    _api("GET POST", "feed/reels_tray", feeds.handle_reels_tray),
+    _api("GET POST", "feed/timeline", feeds.handle_timeline),
     _api("GET", r"users/(?P<username>[A-Za-z0-9._]+)/usernameinfo", inbox.handle_usernameinfo),
     _api("GET", r"users/(?P<pk>\d+)/info", inbox.handle_user_info),
     _api("GET", "users/search", inbox.handle_search),
@@ -115,7 +133,12 @@ ROUTES: list[Route] = [
     _api("POST", "direct_v2/threads/approve_multiple", inbox.handle_approve_multiple),
     _api("POST", "direct_v2/threads/decline_multiple", inbox.handle_decline_multiple),
     _api("POST", "direct_v2/threads/decline_all", inbox.handle_decline_all),
-    _api("POST", r"direct_v2/threads/broadcast/(?P<kind>[a-z_]+)", broadcast.handle_broadcast),
+    _api(
+        "POST",
+        r"direct_v2/threads/broadcast/(?P<kind>[a-z_]+)",
+        broadcast.handle_broadcast,
+        creates=every_request,
+    ),
     _api("GET", _THREAD, inbox.handle_thread),
     _api("POST", f"{_THREAD}/approve", inbox.handle_approve),
     _api("POST", f"{_THREAD}/decline", inbox.handle_decline),
@@ -129,7 +152,13 @@ ROUTES: list[Route] = [
     _api("POST", rf"{_THREAD}/items/(?P<item_id>\d+)/seen", inbox.handle_seen),
     _api("POST", rf"{_THREAD}/items/(?P<item_id>\d+)/delete", inbox.handle_delete_item),
     _api("POST", "media/upload_finish", rupload.handle_upload_finish),
-    Route(frozenset({"POST"}), re.compile(_UPLOAD), rupload.handle_upload, mode="stream"),
+    Route(
+        frozenset({"POST"}),
+        re.compile(_UPLOAD),
+        rupload.handle_upload,
+        mode="stream",
+        creates=rupload.starts_upload,
+    ),
     Route(frozenset({"GET"}), re.compile(_UPLOAD), rupload.handle_offset, mode="stream"),
 ]
 ADMIN: dict[str, tuple[frozenset[str], Handler]] = {
@@ -140,6 +169,7 @@ ADMIN: dict[str, tuple[frozenset[str], Handler]] = {
     "seed": (frozenset({"GET"}), admin.handle_seed),
     "config": (frozenset({"GET", "POST"}), admin.handle_config),
     "incoming": (frozenset({"POST"}), admin.handle_incoming),
+    "limits": (frozenset({"GET", "POST", "DELETE"}), admin.handle_limits),
 }
 
 
@@ -326,25 +356,31 @@ class RequestHandler(StreamRequestHandler):
                 with ctx.store.lock:
                     auth.require_session(ctx, req)
             fault = ctx.faults.take(method, path)
-            req.fault = fault
             drop_after = False
             if fault is not None:
                 if fault.action == "delay":
                     time.sleep(float(fault.params.get("seconds", 1)))
                 elif fault.action == "drop_after":
                     drop_after = True
-                elif fault.action == "drop" and not (
-                    route.mode == "stream" and "after_bytes" in fault.params
-                ):
-                    if body_pending:
-                        self._discard(req)
-                    raise DropConnection()
+                elif fault.action == "drop":
+                    if route.mode == "stream" and "after_bytes" in fault.params:
+                        req.drop_after_bytes = int(fault.params["after_bytes"])
+                    else:
+                        if body_pending:
+                            self._discard(req)
+                        raise DropConnection()
                 elif fault.action == "media_needs_reupload":
                     raise _Answer(fault.reupload())
-                elif fault.action != "drop":
+                else:
                     error = fault.error()
                     assert error is not None
                     raise error
+            if (
+                route.creates is not None
+                and ctx.limits.covers(req.viewer)
+                and route.creates(ctx, req)
+            ):
+                ctx.limits.admit(req.viewer)
             if route.mode == "stream":
                 req.body = self.rfile
                 response = route.handler(ctx, req)
@@ -376,7 +412,7 @@ class RequestHandler(StreamRequestHandler):
         self._log(req, response.status)  # before answering: a client reading the log sees it
         self._send(response)
 
-    def _admin(self, ctx: Context, req: Request, name: str) -> None:
+    def _admin(self, ctx: EmulatorState, req: Request, name: str) -> None:
         entry = ADMIN.get(name)
         try:
             body = self._read_body(req.body_length, req.chunked)
@@ -458,7 +494,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], ctx: Context) -> None:
+    def __init__(self, address: tuple[str, int], ctx: EmulatorState) -> None:
         super().__init__(address, RequestHandler)
         self.ctx = ctx
 
@@ -495,7 +531,7 @@ class Emulator:
         """Seed the database, bind the port and serve in background threads."""
         store = Store(self.db_path)
         apply_seed(store, self.seed)
-        ctx = Context(
+        ctx = EmulatorState(
             store=store, faults=Faults(), seed=self.seed, transcode_polls=self.transcode_polls
         )
         self._server = EmulatorHTTPServer((self.host, self.port), ctx)

@@ -5,16 +5,23 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO
-
-if TYPE_CHECKING:
-    from airflow_provider_dm.emulator.faults import Faults
-    from airflow_provider_dm.emulator.store import Store
+from typing import Any, BinaryIO
 
 JsonDict = dict[str, Any]
 
 LOGIN_REQUIRED: JsonDict = {"message": "login_required", "logout_reason": 3, "status": "fail"}
 TRANSCODE_PENDING: JsonDict = {"message": "Transcode not finished yet.", "status": "fail"}
+FEEDBACK_REQUIRED: JsonDict = {  # HTTP 400: the action / spam block
+    "message": "feedback_required",
+    "spam": True,
+    "feedback_title": "Action Blocked",
+    "feedback_message": "This action was blocked. Please try again later.",
+    "feedback_url": "repute/report_problem/instagram_direct_v2_thread_create/",
+    "feedback_appeal_label": "Tell us",
+    "feedback_ignore_label": "OK",
+    "feedback_action": "report_problem",
+    "status": "fail",
+}
 
 
 class Headers:
@@ -55,7 +62,7 @@ class Request:
     body: BinaryIO | None = None
     body_length: int | None = None
     chunked: bool = False
-    fault: Any = None
+    drop_after_bytes: int | None = None  # a `drop` fault on an upload: cut after this many bytes
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """A request header, case-insensitively."""
@@ -158,13 +165,3 @@ def not_found(message: str = "Not Found") -> ApiError:
 def ok(**body: Any) -> Response:
     """A 200 `status: ok` response."""
     return Response({**body, "status": "ok"})
-
-
-@dataclass
-class Context:
-    """What every handler may use: the store and the emulator's settings."""
-
-    store: Store
-    faults: Faults
-    seed: str = "demo"
-    transcode_polls: int = 1
