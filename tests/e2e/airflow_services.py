@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from redis_server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -32,11 +32,18 @@ STOP_GRACE_SECONDS = 15.0
 LOG_TAIL_LINES = 40
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def stop_services(services: list[Service], grace: float) -> None:
+    """SIGTERM the services' process groups by PID, SIGKILL what is left after `grace` seconds."""
+    for service in services:
+        service.signal_group(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for service in services:
+        try:
+            service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            service.signal_group(signal.SIGKILL)
+            service.process.wait(timeout=5)
+        service.signal_group(signal.SIGKILL)
 
 
 def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -67,10 +74,16 @@ class Service:
 
 @dataclass
 class AirflowServices:
-    """The emulator and the four Airflow services, configured for one temporary AIRFLOW_HOME."""
+    """The emulator and the four Airflow services, configured for one temporary AIRFLOW_HOME.
+
+    `connection_extra` is merged into the extras of `instagram_direct_default`; `extra_env` is
+    added to the environment of every Airflow process. Both apply from `start()` on.
+    """
 
     root: Path
     dags_folder: Path = REPO / "dags"
+    connection_extra: dict[str, Any] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     emulator_url: str = ""
     api_port: int = 0
@@ -105,10 +118,9 @@ class AirflowServices:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.emulator_url = self._start_emulator()
         self.api_port = free_port()
-        env = self.environment()
         migrate = subprocess.run(
             [str(BIN / "airflow"), "db", "migrate"],
-            env=env,
+            env=self.environment(),
             stdout=(self.logs / "db-migrate.log").open("wb"),
             stderr=subprocess.STDOUT,
             timeout=timeout,
@@ -116,11 +128,23 @@ class AirflowServices:
         )
         if migrate.returncode != 0:
             raise RuntimeError(f"airflow db migrate failed:\n{tail(self.logs / 'db-migrate.log')}")
+        self._spawn_services()
+        self._wait_ready(timeout)
+        return self
+
+    def _spawn_services(self) -> None:
+        """The api-server, scheduler, dag-processor and triggerer, started at once."""
         self._spawn("api-server", ["api-server", "--port", str(self.api_port)])
         for command in ("scheduler", "dag-processor", "triggerer"):
             self._spawn(command, [command])
+
+    def _wait_ready(self, timeout: float) -> None:
+        """Wait until the health endpoint reports every component healthy."""
         self._wait_healthy(timeout)
-        return self
+
+    def executor_environment(self) -> dict[str, str]:
+        """The executor's settings: LocalExecutor with four parallel tasks."""
+        return {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__CORE__PARALLELISM": "4"}
 
     def environment(self) -> dict[str, str]:
         """The environment of every Airflow process: nothing inherited from the test's Airflow."""
@@ -130,13 +154,16 @@ class AirflowServices:
             "host": f"{self.emulator_url}/api/v1/",
             "login": EMULATOR_LOGIN,
             "password": EMULATOR_PASSWORD,
-            "extra": {"upload_url": f"{self.emulator_url}/", "timeout": 10},
+            "extra": {
+                "upload_url": f"{self.emulator_url}/",
+                "timeout": 10,
+                **self.connection_extra,
+            },
         }
         return {
             **base,
             "AIRFLOW_HOME": str(self.home),
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__PARALLELISM": "4",
+            **self.executor_environment(),
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
@@ -155,6 +182,7 @@ class AirflowServices:
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             "AIRFLOW_CONN_INSTAGRAM_DIRECT_DEFAULT": json.dumps(connection),
             "DM_DEMO_DATA": str(self.root / "demo-data"),
+            **self.extra_env,
         }
 
     def _start_emulator(self) -> str:
@@ -176,11 +204,11 @@ class AirflowServices:
             raise RuntimeError(f"the emulator did not start ({first!r}):\n{tail(log_path)}")
         return first.removeprefix("listening on ")
 
-    def _spawn(self, name: str, args: list[str]) -> None:
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
         log_path = self.logs / f"{name}.log"
         process = subprocess.Popen(
             [str(BIN / "airflow"), *args],
-            env=self.environment(),
+            env={**self.environment(), **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=log_path.open("wb"),
             stderr=subprocess.STDOUT,
@@ -212,16 +240,7 @@ class AirflowServices:
 
     def stop(self) -> None:
         """SIGTERM every started process group by PID, then SIGKILL what is left after a bound."""
-        for service in reversed(self.services):
-            service.signal_group(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for service in reversed(self.services):
-            try:
-                service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                service.signal_group(signal.SIGKILL)
-                service.process.wait(timeout=5)
-            service.signal_group(signal.SIGKILL)
+        stop_services(list(reversed(self.services)), STOP_GRACE_SECONDS)
         self.services.clear()
 
     def report(self) -> str:

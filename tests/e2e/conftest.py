@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -30,14 +31,10 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-@pytest.fixture(scope="session")
-def airflow_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServices]:
-    """The emulator, api-server, scheduler, dag-processor and triggerer, for the whole session.
-
-    Every process is stopped by PID at the end, also when a test fails or the run is
-    interrupted (SIGTERM is turned into KeyboardInterrupt so that this teardown still runs).
-    """
-    services = AirflowServices(root=tmp_path_factory.mktemp("airflow-services"))
+@contextmanager
+def _running(services: AirflowServices) -> Iterator[AirflowServices]:
+    """Start `services` and stop every process by PID afterwards, also when a test fails or the
+    run is interrupted (SIGTERM is turned into KeyboardInterrupt so that the teardown runs)."""
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         try:
@@ -51,13 +48,21 @@ def airflow_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airfl
         signal.signal(signal.SIGTERM, previous)
 
 
+@pytest.fixture(scope="session")
+def airflow_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServices]:
+    """The emulator, api-server, scheduler, dag-processor and triggerer, for the whole session."""
+    with _running(AirflowServices(root=tmp_path_factory.mktemp("airflow-services"))) as services:
+        yield services
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Attach the service and task logs to the report of a failing end-to-end test."""
     report = yield
-    services = getattr(item, "funcargs", {}).get("airflow_services")
-    if report.failed and isinstance(services, AirflowServices):
-        report.sections.append(("Airflow services logs", services.report()))
+    if report.failed:
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, AirflowServices):
+                report.sections.append((f"{name} logs", value.report()))
     return report
 
 
