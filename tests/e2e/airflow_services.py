@@ -1,5 +1,6 @@
 """Real Airflow services for end-to-end tests: the emulator, `airflow api-server`, `scheduler`,
-`dag-processor` and `triggerer` as separate processes on loopback, stopped by PID afterwards.
+`dag-processor` and `triggerer` as separate processes on loopback, stopped by PID afterwards;
+`CeleryFleet` adds a `redis-server` broker and two `airflow celery worker` processes.
 
 Each process runs in its own session (process group), so stopping it by PID also stops the
 workers it forked; logs go to one file per process so that a failing test can show them.
@@ -11,6 +12,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
-from redis_server import free_port
+from redis_server import RedisServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -29,7 +32,12 @@ ADMIN = "admin"
 EMULATOR_LOGIN = "airflow_demo"
 EMULATOR_PASSWORD = "demo-password"
 STOP_GRACE_SECONDS = 15.0
+WORKER_STOP_GRACE_SECONDS = 30.0
 LOG_TAIL_LINES = 40
+FLEET_DAG_SOURCES = {"examples": REPO / "dags", "fleet": Path(__file__).parent / "fleet_dags"}
+WORKER_NAMES = ("w1", "w2")
+BROKER_DB = 0
+STORE_DB = 1
 
 
 def stop_services(services: list[Service], grace: float) -> None:
@@ -44,6 +52,15 @@ def stop_services(services: list[Service], grace: float) -> None:
             service.signal_group(signal.SIGKILL)
             service.process.wait(timeout=5)
         service.signal_group(signal.SIGKILL)
+
+
+def fleet_options(
+    *, connection_extra: dict[str, Any] | None = None, extra_env: dict[str, str] | None = None
+) -> pytest.MarkDecorator:
+    """Run the marked tests on a `celery_fleet` started with these connection extras and env vars
+    (an indirect parametrization: tests asking for equal options share one fleet)."""
+    options = {"connection_extra": connection_extra or {}, "extra_env": extra_env or {}}
+    return pytest.mark.parametrize("celery_fleet", [options], indirect=True)
 
 
 def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -347,3 +364,86 @@ class AirflowServices:
             return None
         response.raise_for_status()
         return response.json()["value"]
+
+
+@dataclass
+class CeleryFleet(AirflowServices):
+    """The services above with CeleryExecutor: a `redis-server` (broker in db 0, the provider's
+    coordination store `dm_redis` in db 1) and two Celery workers, `w1` and `w2`.
+
+    Each worker has its own TMPDIR (so no file lock in a temp dir is shared between them), its
+    own log-server port and `DM_WORKER_NAME` set to its name. The DAGs folder is a copy of the
+    repository's `dags/` (as `examples/`) and of `tests/e2e/fleet_dags/` (as `fleet/`).
+    """
+
+    redis: RedisServer = field(init=False)
+    worker_tmpdirs: dict[str, Path] = field(init=False)
+    started_in: float = 0.0
+
+    def __post_init__(self) -> None:
+        """The broker, the copied DAGs folder and one temp dir per worker, all under `root`."""
+        super().__post_init__()
+        self.redis = RedisServer(root=self.root / "redis")
+        self.dags_folder = self.root / "dags"
+        self.worker_tmpdirs = {name: self.root / f"tmp-{name}" for name in WORKER_NAMES}
+
+    def start(self, timeout: float = 120.0) -> CeleryFleet:
+        """Start Redis, then every service and both workers; wait until all of them are ready."""
+        started = time.monotonic()
+        self.redis.start()
+        for name, source in FLEET_DAG_SOURCES.items():
+            ignore = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(source, self.dags_folder / name, ignore=ignore, dirs_exist_ok=True)
+        super().start(timeout)
+        self.started_in = time.monotonic() - started
+        return self
+
+    def executor_environment(self) -> dict[str, str]:
+        """CeleryExecutor with the broker in Redis db 0 and the `dm_redis` connection to db 1."""
+        return {
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CELERY__BROKER_URL": f"{self.redis.url}/{BROKER_DB}",
+            "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "3600",
+            "AIRFLOW_CONN_DM_REDIS": json.dumps(self.redis.airflow_connection(STORE_DB)),
+        }
+
+    def _spawn_services(self) -> None:
+        """The four services and, at the same time, the two workers on the `default` queue."""
+        super()._spawn_services()
+        for name, tmpdir in self.worker_tmpdirs.items():
+            tmpdir.mkdir(parents=True, exist_ok=True)
+            worker_env = {
+                "TMPDIR": str(tmpdir),
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                "DM_WORKER_NAME": name,
+            }
+            args = [
+                *("celery", "worker", "--celery-hostname", f"{name}@%h"),
+                *("--queues", "default", "--concurrency", "2"),
+                *("--without-mingle", "--without-gossip"),
+            ]
+            self._spawn(f"worker-{name}", args, worker_env)
+
+    def _wait_ready(self, timeout: float) -> None:
+        """Wait until the health endpoint is all healthy and each worker has logged " ready."."""
+        deadline = time.monotonic() + timeout
+        super()._wait_ready(timeout)
+        workers = [s for s in self.services if s.name.startswith("worker-")]
+        while time.monotonic() < deadline:
+            self._fail_if_exited()
+            if all(" ready." in s.log_path.read_text(errors="replace") for s in workers):
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"the Celery workers were not ready within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        """Stop the workers first (warm shutdown), then the services, then Redis."""
+        workers = [s for s in self.services if s.name.startswith("worker-")]
+        stop_services(workers, WORKER_STOP_GRACE_SECONDS)
+        super().stop()
+        self.redis.stop()
+
+    def report(self) -> str:
+        """The report of the services and workers, and the tail of Redis' log."""
+        return f"{super().report()}\n--- redis-server ---\n{tail(self.redis.log_path)}"

@@ -1,5 +1,6 @@
-"""Fixtures of the end-to-end tests: the real Airflow services (started once per session),
-Debian's Chromium (installed with apt-get when missing) and a Playwright page."""
+"""Fixtures of the end-to-end tests: the real Airflow services (started once per session), the
+Celery fleet (started when a test asks for it), Debian's Chromium (installed with apt-get when
+missing) and a Playwright page. Tests marked `celery` run last."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 import pytest
-from airflow_services import AirflowServices
+from airflow_services import AirflowServices, CeleryFleet
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -53,6 +54,28 @@ def airflow_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airfl
     """The emulator, api-server, scheduler, dag-processor and triggerer, for the whole session."""
     with _running(AirflowServices(root=tmp_path_factory.mktemp("airflow-services"))) as services:
         yield services
+
+
+@pytest.fixture(scope="session")
+def celery_fleet(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CeleryFleet]:
+    """The services with CeleryExecutor, Redis and two workers, started when a test asks for it.
+
+    Options (connection extras, env vars) come from `airflow_services.fleet_options(...)`, an
+    indirect parametrization: a test asking for other options gets a fleet of its own.
+    """
+    options = getattr(request, "param", {})
+    fleet = CeleryFleet(root=tmp_path_factory.mktemp("celery-fleet"), **options)
+    with _running(fleet):
+        print(f"\ncelery fleet ready in {fleet.started_in:.1f} s")
+        yield fleet
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the `celery` tests last, so that the two stacks run their tests one after the other."""
+    items.sort(key=lambda item: item.get_closest_marker("celery") is not None)
 
 
 @pytest.hookimpl(wrapper=True)
