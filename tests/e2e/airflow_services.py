@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -38,6 +39,11 @@ FLEET_DAG_SOURCES = {"examples": REPO / "dags", "fleet": Path(__file__).parent /
 WORKER_NAMES = ("w1", "w2")
 BROKER_DB = 0
 STORE_DB = 1
+# A Celery worker's log line for each task it runs (apache-airflow-providers-celery 3.26).
+WORKLOAD = re.compile(
+    r"Executing workload in Celery: .* log_path='dag_id=(?P<dag_id>[^/]+)/run_id=(?P<run_id>[^/]+)"
+    r"/task_id=(?P<task_id>[^/]+)/(?:map_index=(?P<map_index>-?\d+)/)?attempt="
+)
 
 
 def stop_services(services: list[Service], grace: float) -> None:
@@ -436,6 +442,17 @@ class CeleryFleet(AirflowServices):
                 return
             time.sleep(0.5)
         raise RuntimeError(f"the Celery workers were not ready within {timeout:.0f} s")
+
+    def task_workers(self, dag_id: str, run_id: str) -> dict[tuple[str, int], set[str]]:
+        """Which workers ran each (task_id, map_index) of a run, read from the workers' logs."""
+        ran: dict[tuple[str, int], set[str]] = {}
+        for name in self.worker_tmpdirs:
+            for line in (self.logs / f"worker-{name}.log").read_text(errors="replace").splitlines():
+                match = WORKLOAD.search(line)
+                if match and (match["dag_id"], match["run_id"]) == (dag_id, run_id):
+                    key = (match["task_id"], int(match["map_index"] or -1))
+                    ran.setdefault(key, set()).add(name)
+        return ran
 
     def stop(self) -> None:
         """Stop the workers first (warm shutdown), then the services, then Redis."""

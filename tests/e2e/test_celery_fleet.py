@@ -1,5 +1,6 @@
 """The Celery fleet: mapped tasks of one run spread over two real Celery workers, each with its
-own temp dir, and reach the provider's coordination store (`dm_redis`, Redis db 1)."""
+own temp dir, and reach the provider's coordination store (`dm_redis`, Redis db 1); the
+`dm_broadcast_mapped` example runs on it and reaches every destination once."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import pytest
 import redis
 from airflow_services import BROKER_DB, STORE_DB, WORKER_NAMES, CeleryFleet, fleet_options
 
+from airflow_provider_dm.emulator.control import EmulatorControl
+
 pytestmark = [pytest.mark.e2e, pytest.mark.celery]
 
 DAG_ID = "fleet_smoke"
+BROADCAST = "dm_broadcast_mapped"
 MAPPED_TASKS = 4
 CONNECTION_EXTRA = {"redis_conn_id": "dm_redis", "send_rate": "5/10s"}
 PROBE = "fleet-probe"
@@ -46,3 +50,27 @@ def test_mapped_tasks_spread_over_both_workers(celery_fleet: CeleryFleet) -> Non
         f"run and checks took {time.monotonic() - started:.1f} s; "
         f"workers: {sorted(r['worker'] for r in results)}"
     )
+
+
+@fleet_options(connection_extra=CONNECTION_EXTRA, extra_env={"DM_FLEET_PROBE": PROBE})
+def test_broadcast_example_sends_once_per_destination_on_the_fleet(
+    celery_fleet: CeleryFleet,
+) -> None:
+    emulator = EmulatorControl(celery_fleet.emulator_url)
+    ledger_before = len(emulator.ledger())
+    run = celery_fleet.run_dag(BROADCAST, timeout=180)
+    assert run["state"] == "success", run
+
+    mapped = [
+        ti
+        for ti in celery_fleet.task_instances(BROADCAST, run["dag_run_id"])
+        if ti["map_index"] >= 0
+    ]
+    ran = celery_fleet.task_workers(BROADCAST, run["dag_run_id"])
+    for ti in mapped:
+        workers = ran.get((ti["task_id"], ti["map_index"]), set())
+        assert len(workers) == 1 and workers <= set(WORKER_NAMES), (ti, ran)
+    threads = [str(row["thread_id"]) for row in emulator.ledger()[ledger_before:]]
+    assert len(threads) == len(mapped) >= 2
+    assert len(set(threads)) == len(threads), "a destination received the message twice"
+    print(f"\n{BROADCAST} on the fleet: {sorted(ran.items())}")
