@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis_server import RedisServer
 
 _RUN_TMP = Path(tempfile.mkdtemp(prefix="dm-tests-"))
 atexit.register(shutil.rmtree, _RUN_TMP, ignore_errors=True)
@@ -59,3 +60,13 @@ def bulk_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator
     db = tmp_path_factory.mktemp("bulk-emulator") / "emulator.sqlite"
     with Emulator(db_path=db, seed="bulk:1000", host="127.0.0.1", port=0) as server:
         yield EmulatorControl(server.url)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real `redis-server` on a free loopback port for the whole session, stopped at the end."""
+    server = RedisServer(root=tmp_path_factory.mktemp("redis-server"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()

@@ -1,5 +1,6 @@
 """Real Airflow services for end-to-end tests: the emulator, `airflow api-server`, `scheduler`,
-`dag-processor` and `triggerer` as separate processes on loopback, stopped by PID afterwards.
+`dag-processor` and `triggerer` as separate processes on loopback, stopped by PID afterwards;
+`CeleryFleet` adds a `redis-server` broker and two `airflow celery worker` processes.
 
 Each process runs in its own session (process group), so stopping it by PID also stops the
 workers it forked; logs go to one file per process so that a failing test can show them.
@@ -10,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
+import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
+from redis_server import RedisServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -29,14 +33,40 @@ ADMIN = "admin"
 EMULATOR_LOGIN = "airflow_demo"
 EMULATOR_PASSWORD = "demo-password"
 STOP_GRACE_SECONDS = 15.0
+WORKER_STOP_GRACE_SECONDS = 30.0
 LOG_TAIL_LINES = 40
+FLEET_DAG_SOURCES = {"examples": REPO / "dags", "fleet": Path(__file__).parent / "fleet_dags"}
+WORKER_NAMES = ("w1", "w2")
+BROKER_DB = 0
+STORE_DB = 1
+# A Celery worker's log line for each task it runs (apache-airflow-providers-celery 3.26).
+WORKLOAD = re.compile(
+    r"Executing workload in Celery: .* log_path='dag_id=(?P<dag_id>[^/]+)/run_id=(?P<run_id>[^/]+)"
+    r"/task_id=(?P<task_id>[^/]+)/(?:map_index=(?P<map_index>-?\d+)/)?attempt="
+)
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def stop_services(services: list[Service], grace: float) -> None:
+    """SIGTERM the services' process groups by PID, SIGKILL what is left after `grace` seconds."""
+    for service in services:
+        service.signal_group(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for service in services:
+        try:
+            service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            service.signal_group(signal.SIGKILL)
+            service.process.wait(timeout=5)
+        service.signal_group(signal.SIGKILL)
+
+
+def fleet_options(
+    *, connection_extra: dict[str, Any] | None = None, extra_env: dict[str, str] | None = None
+) -> pytest.MarkDecorator:
+    """Run the marked tests on a `celery_fleet` started with these connection extras and env vars
+    (an indirect parametrization: tests asking for equal options share one fleet)."""
+    options = {"connection_extra": connection_extra or {}, "extra_env": extra_env or {}}
+    return pytest.mark.parametrize("celery_fleet", [options], indirect=True)
 
 
 def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -67,10 +97,16 @@ class Service:
 
 @dataclass
 class AirflowServices:
-    """The emulator and the four Airflow services, configured for one temporary AIRFLOW_HOME."""
+    """The emulator and the four Airflow services, configured for one temporary AIRFLOW_HOME.
+
+    `connection_extra` is merged into the extras of `instagram_direct_default`; `extra_env` is
+    added to the environment of every Airflow process. Both apply from `start()` on.
+    """
 
     root: Path
     dags_folder: Path = REPO / "dags"
+    connection_extra: dict[str, Any] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     emulator_url: str = ""
     api_port: int = 0
@@ -105,10 +141,9 @@ class AirflowServices:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.emulator_url = self._start_emulator()
         self.api_port = free_port()
-        env = self.environment()
         migrate = subprocess.run(
             [str(BIN / "airflow"), "db", "migrate"],
-            env=env,
+            env=self.environment(),
             stdout=(self.logs / "db-migrate.log").open("wb"),
             stderr=subprocess.STDOUT,
             timeout=timeout,
@@ -116,11 +151,23 @@ class AirflowServices:
         )
         if migrate.returncode != 0:
             raise RuntimeError(f"airflow db migrate failed:\n{tail(self.logs / 'db-migrate.log')}")
+        self._spawn_services()
+        self._wait_ready(timeout)
+        return self
+
+    def _spawn_services(self) -> None:
+        """The api-server, scheduler, dag-processor and triggerer, started at once."""
         self._spawn("api-server", ["api-server", "--port", str(self.api_port)])
         for command in ("scheduler", "dag-processor", "triggerer"):
             self._spawn(command, [command])
+
+    def _wait_ready(self, timeout: float) -> None:
+        """Wait until the health endpoint reports every component healthy."""
         self._wait_healthy(timeout)
-        return self
+
+    def executor_environment(self) -> dict[str, str]:
+        """The executor's settings: LocalExecutor with four parallel tasks."""
+        return {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__CORE__PARALLELISM": "4"}
 
     def environment(self) -> dict[str, str]:
         """The environment of every Airflow process: nothing inherited from the test's Airflow."""
@@ -130,13 +177,16 @@ class AirflowServices:
             "host": f"{self.emulator_url}/api/v1/",
             "login": EMULATOR_LOGIN,
             "password": EMULATOR_PASSWORD,
-            "extra": {"upload_url": f"{self.emulator_url}/", "timeout": 10},
+            "extra": {
+                "upload_url": f"{self.emulator_url}/",
+                "timeout": 10,
+                **self.connection_extra,
+            },
         }
         return {
             **base,
             "AIRFLOW_HOME": str(self.home),
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__PARALLELISM": "4",
+            **self.executor_environment(),
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
@@ -155,6 +205,7 @@ class AirflowServices:
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             "AIRFLOW_CONN_INSTAGRAM_DIRECT_DEFAULT": json.dumps(connection),
             "DM_DEMO_DATA": str(self.root / "demo-data"),
+            **self.extra_env,
         }
 
     def _start_emulator(self) -> str:
@@ -176,11 +227,11 @@ class AirflowServices:
             raise RuntimeError(f"the emulator did not start ({first!r}):\n{tail(log_path)}")
         return first.removeprefix("listening on ")
 
-    def _spawn(self, name: str, args: list[str]) -> None:
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
         log_path = self.logs / f"{name}.log"
         process = subprocess.Popen(
             [str(BIN / "airflow"), *args],
-            env=self.environment(),
+            env={**self.environment(), **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=log_path.open("wb"),
             stderr=subprocess.STDOUT,
@@ -212,16 +263,7 @@ class AirflowServices:
 
     def stop(self) -> None:
         """SIGTERM every started process group by PID, then SIGKILL what is left after a bound."""
-        for service in reversed(self.services):
-            service.signal_group(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for service in reversed(self.services):
-            try:
-                service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                service.signal_group(signal.SIGKILL)
-                service.process.wait(timeout=5)
-            service.signal_group(signal.SIGKILL)
+        stop_services(list(reversed(self.services)), STOP_GRACE_SECONDS)
         self.services.clear()
 
     def report(self) -> str:
@@ -328,3 +370,97 @@ class AirflowServices:
             return None
         response.raise_for_status()
         return response.json()["value"]
+
+
+@dataclass
+class CeleryFleet(AirflowServices):
+    """The services above with CeleryExecutor: a `redis-server` (broker in db 0, the provider's
+    coordination store `dm_redis` in db 1) and two Celery workers, `w1` and `w2`.
+
+    Each worker has its own TMPDIR (so no file lock in a temp dir is shared between them), its
+    own log-server port and `DM_WORKER_NAME` set to its name. The DAGs folder is a copy of the
+    repository's `dags/` (as `examples/`) and of `tests/e2e/fleet_dags/` (as `fleet/`).
+    """
+
+    redis: RedisServer = field(init=False)
+    worker_tmpdirs: dict[str, Path] = field(init=False)
+    started_in: float = 0.0
+
+    def __post_init__(self) -> None:
+        """The broker, the copied DAGs folder and one temp dir per worker, all under `root`."""
+        super().__post_init__()
+        self.redis = RedisServer(root=self.root / "redis")
+        self.dags_folder = self.root / "dags"
+        self.worker_tmpdirs = {name: self.root / f"tmp-{name}" for name in WORKER_NAMES}
+
+    def start(self, timeout: float = 120.0) -> CeleryFleet:
+        """Start Redis, then every service and both workers; wait until all of them are ready."""
+        started = time.monotonic()
+        self.redis.start()
+        for name, source in FLEET_DAG_SOURCES.items():
+            ignore = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(source, self.dags_folder / name, ignore=ignore, dirs_exist_ok=True)
+        super().start(timeout)
+        self.started_in = time.monotonic() - started
+        return self
+
+    def executor_environment(self) -> dict[str, str]:
+        """CeleryExecutor with the broker in Redis db 0 and the `dm_redis` connection to db 1."""
+        return {
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CELERY__BROKER_URL": f"{self.redis.url}/{BROKER_DB}",
+            "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "3600",
+            "AIRFLOW_CONN_DM_REDIS": json.dumps(self.redis.airflow_connection(STORE_DB)),
+        }
+
+    def _spawn_services(self) -> None:
+        """The four services and, at the same time, the two workers on the `default` queue."""
+        super()._spawn_services()
+        for name, tmpdir in self.worker_tmpdirs.items():
+            tmpdir.mkdir(parents=True, exist_ok=True)
+            worker_env = {
+                "TMPDIR": str(tmpdir),
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                "DM_WORKER_NAME": name,
+            }
+            args = [
+                *("celery", "worker", "--celery-hostname", f"{name}@%h"),
+                *("--queues", "default", "--concurrency", "2"),
+                *("--without-mingle", "--without-gossip"),
+            ]
+            self._spawn(f"worker-{name}", args, worker_env)
+
+    def _wait_ready(self, timeout: float) -> None:
+        """Wait until the health endpoint is all healthy and each worker has logged " ready."."""
+        deadline = time.monotonic() + timeout
+        super()._wait_ready(timeout)
+        workers = [s for s in self.services if s.name.startswith("worker-")]
+        while time.monotonic() < deadline:
+            self._fail_if_exited()
+            if all(" ready." in s.log_path.read_text(errors="replace") for s in workers):
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"the Celery workers were not ready within {timeout:.0f} s")
+
+    def task_workers(self, dag_id: str, run_id: str) -> dict[tuple[str, int], set[str]]:
+        """Which workers ran each (task_id, map_index) of a run, read from the workers' logs."""
+        ran: dict[tuple[str, int], set[str]] = {}
+        for name in self.worker_tmpdirs:
+            for line in (self.logs / f"worker-{name}.log").read_text(errors="replace").splitlines():
+                match = WORKLOAD.search(line)
+                if match and (match["dag_id"], match["run_id"]) == (dag_id, run_id):
+                    key = (match["task_id"], int(match["map_index"] or -1))
+                    ran.setdefault(key, set()).add(name)
+        return ran
+
+    def stop(self) -> None:
+        """Stop the workers first (warm shutdown), then the services, then Redis."""
+        workers = [s for s in self.services if s.name.startswith("worker-")]
+        stop_services(workers, WORKER_STOP_GRACE_SECONDS)
+        super().stop()
+        self.redis.stop()
+
+    def report(self) -> str:
+        """The report of the services and workers, and the tail of Redis' log."""
+        return f"{super().report()}\n--- redis-server ---\n{tail(self.redis.log_path)}"

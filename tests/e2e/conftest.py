@@ -1,5 +1,6 @@
-"""Fixtures of the end-to-end tests: the real Airflow services (started once per session),
-Debian's Chromium (installed with apt-get when missing) and a Playwright page."""
+"""Fixtures of the end-to-end tests: the real Airflow services (started once per session), the
+Celery fleet (started when a test asks for it), Debian's Chromium (installed with apt-get when
+missing) and a Playwright page. Tests marked `celery` run last."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
 import pytest
-from airflow_services import AirflowServices
+from airflow_services import AirflowServices, CeleryFleet
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -30,14 +32,10 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-@pytest.fixture(scope="session")
-def airflow_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServices]:
-    """The emulator, api-server, scheduler, dag-processor and triggerer, for the whole session.
-
-    Every process is stopped by PID at the end, also when a test fails or the run is
-    interrupted (SIGTERM is turned into KeyboardInterrupt so that this teardown still runs).
-    """
-    services = AirflowServices(root=tmp_path_factory.mktemp("airflow-services"))
+@contextmanager
+def _running(services: AirflowServices) -> Iterator[AirflowServices]:
+    """Start `services` and stop every process by PID afterwards, also when a test fails or the
+    run is interrupted (SIGTERM is turned into KeyboardInterrupt so that the teardown runs)."""
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         try:
@@ -51,13 +49,43 @@ def airflow_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airfl
         signal.signal(signal.SIGTERM, previous)
 
 
+@pytest.fixture(scope="session")
+def airflow_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServices]:
+    """The emulator, api-server, scheduler, dag-processor and triggerer, for the whole session."""
+    with _running(AirflowServices(root=tmp_path_factory.mktemp("airflow-services"))) as services:
+        yield services
+
+
+@pytest.fixture(scope="session")
+def celery_fleet(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CeleryFleet]:
+    """The services with CeleryExecutor, Redis and two workers, started when a test asks for it.
+
+    Options (connection extras, env vars) come from `airflow_services.fleet_options(...)`, an
+    indirect parametrization: a test asking for other options gets a fleet of its own.
+    """
+    options = getattr(request, "param", {})
+    fleet = CeleryFleet(root=tmp_path_factory.mktemp("celery-fleet"), **options)
+    with _running(fleet):
+        print(f"\ncelery fleet ready in {fleet.started_in:.1f} s")
+        yield fleet
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the `celery` tests last, so that the two stacks run their tests one after the other."""
+    items.sort(key=lambda item: item.get_closest_marker("celery") is not None)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Attach the service and task logs to the report of a failing end-to-end test."""
     report = yield
-    services = getattr(item, "funcargs", {}).get("airflow_services")
-    if report.failed and isinstance(services, AirflowServices):
-        report.sections.append(("Airflow services logs", services.report()))
+    if report.failed:
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, AirflowServices):
+                report.sections.append((f"{name} logs", value.report()))
     return report
 
 
