@@ -22,7 +22,11 @@ from airflow_provider_dm.hooks.account_store import (
     account_key,
     default_state_dir,
 )
-from airflow_provider_dm.hooks.send_budget import BudgetWaitTooLong, SendBudget
+from airflow_provider_dm.hooks.send_budget import (
+    BLOCK_CHECK_SECONDS,
+    BudgetWaitTooLong,
+    SendBudget,
+)
 from airflow_provider_dm.hooks.session_store import VariableSessionStore
 from airflow_provider_dm.hooks.settings import DirectSettings
 from airflow_provider_dm.provider_info import CONN_TYPE, DEFAULT_CONN_ID
@@ -76,6 +80,7 @@ class DirectHook(BaseHook):
         super().__init__(**kwargs)
         self.direct_conn_id = direct_conn_id
         self.deadline = deadline
+        self._block_checked_at = float("-inf")
         self._overrides = {
             "timeout": timeout,
             "proxy": proxy,
@@ -155,10 +160,15 @@ class DirectHook(BaseHook):
         return client
 
     def check_not_blocked(self) -> None:
-        """Raise ``AirflowFailException`` with what to do when the account is marked blocked."""
+        """Raise ``AirflowFailException`` with what to do when the account is marked blocked.
+        Looked up at most once a second per hook (``get_conn`` may be called per request)."""
+        now = time.monotonic()
+        if now - self._block_checked_at < BLOCK_CHECK_SECONDS:
+            return
         mark = self.account_store.blocked()
         if mark is not None:
             raise AirflowFailException(mark.describe())
+        self._block_checked_at = now
 
     def clear_block(self) -> bool:
         """Lift the account's block mark (after the person fixed its cause); True if one was set."""

@@ -29,8 +29,8 @@ class SendBudget:
     """Takes one token from ``bucket`` per call, waiting while the limits allow none.
 
     ``deadline`` (a ``time.monotonic()`` value, or None) bounds the waits; ``check_block``
-    runs before a token is taken (at most once a second), so a task stops as soon as another
-    task of the account marked it blocked.
+    runs before a token is taken, so a task stops as soon as another task of the account
+    marked it blocked (the hook's check looks the mark up at most once a second).
     """
 
     def __init__(
@@ -49,14 +49,14 @@ class SendBudget:
         self.check_block = check_block
         self.waited = 0.0
         self._taken = 0
-        self._checked_at = float("-inf")
 
     def __call__(self, what: str) -> None:
         """Take a token for ``what`` (e.g. "text to thread 123"), waiting if need be."""
         from pyrate_limiter import RateItem
 
         while True:
-            self._check_block()
+            if self.check_block is not None:
+                self.check_block()
             now_ms = time.time_ns() // 1_000_000
             item = RateItem("send", now_ms)
             try:
@@ -89,11 +89,3 @@ class SendBudget:
         )
         time.sleep(seconds)
         self.waited += seconds
-
-    def _check_block(self) -> None:
-        if self.check_block is None:
-            return
-        now = time.monotonic()
-        if now - self._checked_at >= BLOCK_CHECK_SECONDS:
-            self.check_block()
-            self._checked_at = now
