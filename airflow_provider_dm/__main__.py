@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     hook = DirectHook(args.conn_id)
     mark = hook.account_store.blocked()
     if hook.clear_block():
-        print(f"cleared: {mark.describe() if mark else hook.account}")
+        print(f"cleared the block mark ({mark.describe() if mark else hook.account})")
     else:
         print(f"{hook.account} was not blocked")
     return 0

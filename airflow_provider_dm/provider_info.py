@@ -63,6 +63,31 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
             "enum": ["attachment", "classic"],
         },
     },
+    "send_rate": {
+        "label": "Send budget",
+        "description": "Limits on the account's sends and uploads across every task and "
+        "worker, e.g. 1/20s;60/1h;300/1d, or off. Empty: 1/30s;40/1h;150/1d for Instagram, "
+        "off for any other server.",
+        "schema": _NULLABLE_STRING,
+    },
+    "redis_conn_id": {
+        "label": "Redis connection",
+        "description": "An Airflow Redis connection that holds the account's budget, block "
+        "mark and login lock for workers on several machines. Empty: a folder of each machine.",
+        "schema": _NULLABLE_STRING,
+    },
+    "state_dir": {
+        "label": "Local state folder",
+        "description": "Where the account's budget, block mark and login lock live without "
+        "Redis. Empty: airflow-provider-dm in the temporary directory.",
+        "schema": _NULLABLE_STRING,
+    },
+    "feedback_cooldown": {
+        "label": "Spam-block cool-down",
+        "description": "How long every task of the account stops after Instagram answers "
+        "feedback_required, e.g. 12h or 90m. Empty: 24h.",
+        "schema": _NULLABLE_STRING,
+    },
     "dry_run": {
         "label": "Dry run",
         "description": "Validate and prepare every send, but send nothing.",

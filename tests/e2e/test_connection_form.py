@@ -35,6 +35,10 @@ def _extra_values(emulator_url: str) -> dict[str, Any]:
         "session_variable": f"instagram_direct_session__{CONN_ID}",
         "verify_tls": None,
         "media_route": "classic",
+        "send_rate": "100/1s;1000/1h",
+        "redis_conn_id": None,
+        "state_dir": None,
+        "feedback_cooldown": "12h",
         "dry_run": True,
     }
 
