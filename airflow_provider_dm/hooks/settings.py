@@ -65,7 +65,7 @@ class DirectSettings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not login:
             raise ValueError(f"connection {conn_id!r}: login (the username) is empty")
-        api_url = _url(values.get("api_url") or host or DEFAULT_API_URL, "host")
+        api_url = _api_url(_url(values.get("api_url") or host or DEFAULT_API_URL, "host"))
         media_route = str(values.get("media_route", "attachment"))
         if media_route not in MEDIA_ROUTES:
             raise ValueError(f"media_route: must be one of {MEDIA_ROUTES}, got {media_route!r}")
@@ -102,6 +102,14 @@ def _url(value: str, name: str) -> str:
     if not text.startswith(("http://", "https://")):
         raise ValueError(f"{name}: must be an http(s) URL, got {value!r}")
     return text if text.endswith("/") else f"{text}/"
+
+
+def _api_url(url: str) -> str:
+    """A host given without a path (``i.instagram.com``, ``http://127.0.0.1:8080``) means the
+    API under it: the protocol's routes live below ``/api/v1/``."""
+    scheme, rest = url.split("://", 1)
+    host, _, path = rest.partition("/")
+    return url if path.strip("/") else f"{scheme}://{host}/api/v1/"
 
 
 def _default_upload_url(api_url: str, media_route: str) -> str:

@@ -47,6 +47,26 @@ def test_any_other_server_gets_uploads_at_its_root():
     assert settings.upload_url == "http://127.0.0.1:8080/"
 
 
+@pytest.mark.parametrize(
+    ("host", "api_url"),
+    [
+        ("i.instagram.com", DEFAULT_API_URL),
+        ("https://i.instagram.com/", DEFAULT_API_URL),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080/api/v1/"),
+        ("http://127.0.0.1:8080/custom/v9", "http://127.0.0.1:8080/custom/v9/"),
+    ],
+)
+def test_a_host_without_a_path_gets_the_api_path(host, api_url):
+    assert build(host=host).api_url == api_url
+
+
+def test_the_real_service_gets_a_conservative_send_budget_and_any_other_server_none():
+    assert str(build().send_rate[0]) == "1/30s"
+    assert [str(limit) for limit in build().send_rate] == ["1/30s", "40/1h", "150/1d"]
+    assert build(host="http://127.0.0.1:8080").send_rate == ()
+    assert build(extra={"send_rate": "off"}).send_rate == ()
+
+
 def test_uri_form_extras_are_coerced_from_strings():
     settings = build(
         extra={"timeout": "12.5", "send_interval": "2", "verify_tls": "false", "dry_run": "True"}
@@ -75,6 +95,10 @@ def test_hook_kwargs_override_extras():
         ({"verify_tls": "maybe"}, "verify_tls"),
         ({"media_route": "carrier-pigeon"}, "media_route"),
         ({"upload_url": "ftp://example"}, "upload_url"),
+        ({"send_rate": "5 per"}, "send_rate"),
+        ({"feedback_cooldown": "soon"}, "feedback_cooldown"),
+        ({"feedback_cooldown": "0h"}, "feedback_cooldown"),
+        ({"redis_conn_id": 7}, "redis_conn_id"),
     ],
 )
 def test_bad_extras_name_the_field(extra, field):
