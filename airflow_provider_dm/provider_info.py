@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_dm.client.checks import MEDIA_ROUTES
+
 CONN_TYPE = "instagram_direct"
 DEFAULT_CONN_ID = "instagram_direct_default"
 DEFAULT_API_URL = "https://i.instagram.com/api/v1/"
@@ -60,7 +62,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "schema": {
             "type": ["string", "null"],
             "default": "attachment",
-            "enum": ["attachment", "classic"],
+            "enum": list(MEDIA_ROUTES),
         },
     },
     "send_rate": {

@@ -11,11 +11,11 @@ no way to open a 1:1 thread without sending something); that destination fails a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_dm.client.checks import media_route
 from airflow_provider_dm.client.client_context import new_client_context
 from airflow_provider_dm.client.destinations import (
     Destination,
@@ -23,7 +23,9 @@ from airflow_provider_dm.client.destinations import (
     resolve_destinations,
 )
 from airflow_provider_dm.client.errors import DirectError, InvalidInput
-from airflow_provider_dm.client.items import BroadcastSpec, Item, check_route
+from airflow_provider_dm.client.items import BroadcastSpec, Item
+from airflow_provider_dm.client.lookups import PARTICIPANTS, thread_with, user_id_for
+from airflow_provider_dm.client.transport import compact_json
 from airflow_provider_dm.client.upload import TranscodeWait, until_transcoded
 
 if TYPE_CHECKING:
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
 ClientContext = str | Callable[[Destination], str] | None
 _NEEDS_THREAD = ("photo_attachment", "raven_attachment")
 _WAITS_FOR_TRANSCODE = ("raven_attachment", "configure_video")
-_THREAD_PAGE = 20
 
 
 @dataclass(frozen=True)
@@ -71,16 +72,6 @@ def _contexts(client_context: ClientContext, destinations: list[Destination]) ->
     return tokens
 
 
-def user_id_resolver(transport: Transport) -> Callable[[str], str]:
-    """``username -> pk`` through ``users/{username}/usernameinfo/``."""
-
-    def user_id_for(username: str) -> str:
-        answer = transport.api("GET", f"users/{username}/usernameinfo/")
-        return str(answer["user"]["pk"])
-
-    return user_id_for
-
-
 def send(
     transport: Transport,
     item: Item,
@@ -101,12 +92,12 @@ def send(
     """
     if not isinstance(item, Item):
         raise InvalidInput("item", f"must be an item (Text, Link, ...), got {type(item).__name__}")
-    spec = item.broadcast(check_route(route))
+    spec = item.broadcast(media_route(route, "route"))
     check_destinations(recipients, threads)
     if client_context is not None and not callable(client_context):
         _contexts(client_context, [Destination(thread_id="0")])
     destinations = resolve_destinations(
-        recipients, threads, user_id_for=user_id_resolver(transport)
+        recipients, threads, user_id_for=lambda name: user_id_for(transport, name, "recipients")
     )
     tokens = _contexts(client_context, destinations)
     wait = transcode_wait or TranscodeWait()
@@ -146,6 +137,13 @@ def _send_one(
         address: dict[str, Any] = {"thread_ids": [thread_id]}
     else:
         address = {"recipient_users": [list(destination.user_ids)]}
+    if spec.signed:
+        # A signed body carries the destinations as strings holding a JSON list, as a plain
+        # form does (docs/protocol.md §7.4), with the unused one as "[]".
+        address = {
+            "thread_ids": compact_json(address.get("thread_ids", [])),
+            "recipient_users": compact_json(address.get("recipient_users", [])),
+        }
     form = {**transport.common_send_fields(token), **address, **spec.fields}
     if spec.signed:
         form["_uid"] = str(transport.state.user_id)
@@ -174,19 +172,15 @@ def thread_for(
     (``get_by_participants``); with ``create``, a missing group is created."""
     if destination.thread_id is not None:
         return destination.thread_id
-    answer = transport.api(
-        "GET",
-        "direct_v2/threads/get_by_participants/",
-        params={"recipient_users": json.dumps(list(destination.user_ids), separators=(",", ":"))},
-    )
-    found = (answer.get("thread") or {}).get("thread_id") or answer.get("thread_id")
+    thread = thread_with(transport, destination.user_ids)
+    found = thread.get("thread_id") if thread is not None else None
     if found or not create:
         return str(found) if found else None
     if not destination.is_group:
         raise DirectError(
             f"no thread with user {destination.user_ids[0]} yet, and an attachment needs one; "
             "send a text first or use the classic media route",
-            endpoint="direct_v2/threads/get_by_participants/",
+            endpoint=PARTICIPANTS,
         )
     identity = transport.common_send_fields(new_client_context())
     created = transport.api(
@@ -209,41 +203,3 @@ def thread_for(
             payload=created,
         )
     return str(thread_id)
-
-
-def find_sent(
-    transport: Transport,
-    destination: Destination | str,
-    client_context: str,
-    *,
-    look_back: int = 50,
-) -> SendResult | None:
-    """The earlier send with ``client_context`` among the newest ``look_back`` items of the
-    destination's thread, as an ``already_sent`` result; None when it is not there."""
-    if isinstance(destination, str):
-        destination = Destination.parse(destination)
-    thread_id = thread_for(transport, destination)
-    if thread_id is None:
-        return None
-    seen, cursor = 0, None
-    while seen < look_back:
-        params: dict[str, Any] = {"limit": min(_THREAD_PAGE, look_back - seen)}
-        if cursor:
-            params.update(cursor=cursor, direction="older")
-        thread = transport.api("GET", f"direct_v2/threads/{thread_id}/", params=params)["thread"]
-        items = thread.get("items") or []
-        for item in items:
-            if item.get("client_context") == client_context:
-                return SendResult(
-                    str(destination),
-                    thread_id,
-                    str(item["item_id"]),
-                    client_context,
-                    "already_sent",
-                )
-        seen += len(items)
-        next_cursor = thread.get("oldest_cursor")
-        if not items or not thread.get("has_older") or not next_cursor or next_cursor == cursor:
-            return None
-        cursor = next_cursor
-    return None

@@ -7,15 +7,13 @@ A user id may be given as ``"@username"``; names are resolved once each through 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_dm.client.checks import is_username, numeric_id, username
 from airflow_provider_dm.client.errors import InvalidInput
-from airflow_provider_dm.client.items import numeric_id
 
-_USERNAME = re.compile(r"@([A-Za-z0-9._]{1,30})")
 _FLAT_HINT = 'recipients must be a list of lists, e.g. [["123"]]; got a flat list'
 
 
@@ -52,12 +50,9 @@ class Destination:
 
 
 def _user_ref(value: Any, name: str) -> str:
-    """A numeric user id, or ``@name`` kept as is for later resolution."""
-    if isinstance(value, str) and value.strip().startswith("@"):
-        text = value.strip()
-        if not _USERNAME.fullmatch(text):
-            raise InvalidInput(name, f"{text!r} is not a valid @username")
-        return text
+    """A numeric user id, or ``@name`` kept (as ``@name``) for later resolution."""
+    if is_username(value):
+        return "@" + username(value, name)
     return numeric_id(value, name)
 
 

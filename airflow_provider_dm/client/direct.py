@@ -3,34 +3,27 @@ inbox and threads page by page, and uploads and sends (delegated to the sending 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_dm.client import checks, lookups
 from airflow_provider_dm.client import login as login_flow
-from airflow_provider_dm.client.errors import InvalidInput, NotFound, TwoFactorRequired
-from airflow_provider_dm.client.models import Item, Thread, User, to_micros
+from airflow_provider_dm.client.errors import InvalidInput, TwoFactorRequired
+from airflow_provider_dm.client.models import Thread, ThreadItem, User, to_micros
 from airflow_provider_dm.client.pagination import Listing, Page
 from airflow_provider_dm.client.state import Credentials, SessionState
 from airflow_provider_dm.client.transport import DEFAULT_API_URL, DEFAULT_UPLOAD_URL, Transport
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client.broadcast import SendResult
+    from airflow_provider_dm.client.destinations import Destination
     from airflow_provider_dm.client.upload import Upload
 
 log = logging.getLogger(__name__)
 
-SELECTED_FILTERS = ("unread", "flagged")
 FOLDERS = {"primary": 0, "general": 1}
-
-
-def _positive(name: str, value: int | None, *, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput(name, f"must be a positive integer, got {value!r}")
 
 
 def _moment(name: str, value: datetime | None) -> int | None:
@@ -172,15 +165,9 @@ class DirectClient:
         return User.parse(answer.get("user"))
 
     def user_id_for(self, username: str) -> int:
-        """The pk of ``username`` (``NotFound`` when there is no such user)."""
-        if not isinstance(username, str) or not username.strip():
-            raise InvalidInput("username", "must be a non-empty string")
-        name = username.strip().lstrip("@")
-        answer = self.transport.api("GET", f"users/{name}/usernameinfo/")
-        user = User.parse(answer.get("user"))
-        if not user.pk:
-            raise NotFound(f"no user named {name}", endpoint=f"users/{name}/usernameinfo/")
-        return user.pk
+        """The pk of ``username`` (with or without ``@``; ``NotFound`` when there is no such
+        user)."""
+        return int(lookups.user_id_for(self.transport, username))
 
     # -- reading --------------------------------------------------------------------------
 
@@ -241,16 +228,12 @@ class DirectClient:
         incremental fetch); ``max_threads`` caps the count. The returned ``Listing`` tells
         ``pages``, ``cursor`` and ``newest`` as it goes.
         """
-        if selected_filter not in (None, *SELECTED_FILTERS):
-            raise InvalidInput(
-                "selected_filter",
-                f"must be one of {SELECTED_FILTERS} or None, got {selected_filter!r}",
-            )
+        selected_filter = checks.selected_filter(selected_filter)
         if folder is not None and folder not in FOLDERS and folder not in (0, 1):
             raise InvalidInput("folder", f"must be primary, general, 0 or 1, got {folder!r}")
-        _positive("page_size", page_size)
-        _positive("thread_message_limit", thread_message_limit)
-        _positive("max_threads", max_threads, allow_none=True)
+        checks.positive_int(page_size, "page_size")
+        checks.positive_int(thread_message_limit, "thread_message_limit")
+        checks.positive_int(max_threads, "max_threads", optional=True)
         since_us = _moment("since", since)
         seq: dict[str, Any] = {}
 
@@ -275,15 +258,15 @@ class DirectClient:
 
     def thread_page(
         self, thread_id: str, cursor: str | None = None, *, page_size: int = 20
-    ) -> Page[Item]:
+    ) -> Page[ThreadItem]:
         """One page of a thread's items, newest first, with the thread itself in ``raw``."""
-        tid = _thread_id(thread_id)
+        tid = checks.thread_id(thread_id)
         params: dict[str, Any] = {"visual_message_return_type": "unseen", "limit": page_size}
         if cursor:
             params.update(cursor=cursor, direction="older")
         answer = self.transport.api("GET", f"direct_v2/threads/{tid}/", params=params)
         thread = answer.get("thread") if isinstance(answer.get("thread"), dict) else {}
-        items = tuple(Item.parse(i) for i in thread.get("items") or [] if isinstance(i, dict))
+        items = tuple(ThreadItem.parse(i) for i in thread.get("items") or [] if isinstance(i, dict))
         cursor_out = thread.get("oldest_cursor")
         return Page(
             items, str(cursor_out) if cursor_out else None, bool(thread.get("has_older")), answer
@@ -291,7 +274,7 @@ class DirectClient:
 
     def get_thread(self, thread_id: str, *, page_size: int = 20) -> Thread:
         """A thread with its newest ``page_size`` items (``NotFound`` for an unknown id)."""
-        _positive("page_size", page_size)
+        checks.positive_int(page_size, "page_size")
         return Thread.parse(self.thread_page(thread_id, page_size=page_size).raw.get("thread"))
 
     def iter_thread_items(
@@ -302,21 +285,21 @@ class DirectClient:
         since: datetime | None = None,
         since_item_id: str | None = None,
         max_items: int | None = None,
-    ) -> Listing[Item]:
+    ) -> Listing[ThreadItem]:
         """Every item of a thread, newest first, page by page.
 
         Stops before the first item at or before ``since`` or at/older than ``since_item_id``
         (incremental fetches); ``max_items`` caps the count.
         """
-        tid = _thread_id(thread_id)
-        _positive("page_size", page_size)
-        _positive("max_items", max_items, allow_none=True)
+        tid = checks.thread_id(thread_id)
+        checks.positive_int(page_size, "page_size")
+        checks.positive_int(max_items, "max_items", optional=True)
         since_us = _moment("since", since)
         if since_item_id is not None and not str(since_item_id).strip():
             raise InvalidInput("since_item_id", "must be a non-empty item id")
         mark = str(since_item_id).strip() if since_item_id is not None else None
 
-        def stop(item: Item) -> bool:
+        def stop(item: ThreadItem) -> bool:
             if (
                 since_us is not None
                 and item.timestamp_us is not None
@@ -325,7 +308,7 @@ class DirectClient:
                 return True
             return mark is not None and _not_newer(item.item_id, mark)
 
-        def fetch(cursor: str | None) -> Page[Item]:
+        def fetch(cursor: str | None) -> Page[ThreadItem]:
             return self.thread_page(tid, cursor, page_size=page_size)
 
         wants_stop = since_us is not None or mark is not None
@@ -335,19 +318,29 @@ class DirectClient:
         """The conversation with exactly these other users, or None when there is none."""
         if isinstance(user_ids, (str, int)) or not user_ids:
             raise InvalidInput("user_ids", "must be a non-empty list of user ids")
-        ids = [int(str(u)) for u in user_ids if str(u).strip().isdigit()]
-        if len(ids) != len(user_ids):
-            raise InvalidInput("user_ids", f"must all be numeric user ids, got {list(user_ids)!r}")
-        answer = self.transport.api(
-            "GET",
-            "direct_v2/threads/get_by_participants/",
-            params={"recipient_users": json.dumps(ids, separators=(",", ":"))},
-        )
-        thread = answer.get("thread")
-        if isinstance(thread, dict) and thread.get("thread_id"):
-            return Thread.parse(thread)
-        if answer.get("thread_id"):
-            return Thread.parse(answer)
+        thread = lookups.thread_with(self.transport, user_ids)
+        return Thread.parse(thread) if thread is not None else None
+
+    def find_sent(
+        self, destination: Destination | str, client_context: str, *, look_back: int = 50
+    ) -> SendResult | None:
+        """The earlier send with ``client_context`` among the newest ``look_back`` items of the
+        destination's thread, as an ``already_sent`` result; None when it is not there (or the
+        conversation does not exist yet). Pages through the thread like every read."""
+        from airflow_provider_dm.client.broadcast import SendResult, thread_for
+        from airflow_provider_dm.client.destinations import Destination
+
+        if isinstance(destination, str):
+            destination = Destination.parse(destination)
+        checks.positive_int(look_back, "look_back")
+        thread_id = thread_for(self.transport, destination)
+        if thread_id is None:
+            return None
+        for item in self.iter_thread_items(thread_id, max_items=look_back):
+            if item.raw.get("client_context") == client_context:
+                return SendResult(
+                    str(destination), thread_id, item.item_id, client_context, "already_sent"
+                )
         return None
 
     # -- sending (delegated) -------------------------------------------------------------
@@ -382,13 +375,6 @@ class DirectClient:
             client_context=client_context,
             route=self.media_route,
         )
-
-
-def _thread_id(thread_id: Any) -> str:
-    text = str(thread_id).strip() if isinstance(thread_id, (str, int)) else ""
-    if not text.isdigit():
-        raise InvalidInput("thread_id", f"must be a numeric thread id, got {thread_id!r}")
-    return text
 
 
 def _not_newer(item_id: str, mark: str) -> bool:

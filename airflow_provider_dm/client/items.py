@@ -14,18 +14,17 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
+from airflow_provider_dm.client.checks import media_route, numeric_id
 from airflow_provider_dm.client.errors import InvalidInput
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client.upload import Upload
 
-ROUTES = ("attachment", "classic")
 MAX_TEXT_LENGTH = 1000
 MEDIA_SHARE_TYPES = ("photo", "video")
 
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?)]}'\""
-_DIGITS = re.compile(r"[0-9]{1,40}")
 _MEDIA_ID = re.compile(r"[0-9]{1,40}(_[0-9]{1,20})?")
 
 
@@ -42,23 +41,6 @@ class BroadcastSpec:
     def endpoint(self) -> str:
         """The endpoint relative to the API base URL."""
         return f"direct_v2/threads/broadcast/{self.kind}/"
-
-
-def check_route(route: str) -> str:
-    """Return ``route`` if it is a known media route, else raise ``InvalidInput``."""
-    if route not in ROUTES:
-        raise InvalidInput("route", f"must be one of {ROUTES}, got {route!r}")
-    return route
-
-
-def numeric_id(value: Any, name: str) -> str:
-    """Return ``value`` as a string of digits, or raise ``InvalidInput`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidInput(name, f"must be a numeric id, got {type(value).__name__}")
-    text = str(value).strip()
-    if not _DIGITS.fullmatch(text):
-        raise InvalidInput(name, f"must be a numeric id, got {text!r}")
-    return text
 
 
 def _check_text(text: Any, name: str = "text") -> str:
@@ -116,7 +98,7 @@ class Text(Item):
         _check_text(self.text)
 
     def broadcast(self, route: str = "attachment") -> BroadcastSpec:
-        check_route(route)
+        media_route(route, "route")
         return BroadcastSpec("text", {"text": self.text})
 
 
@@ -149,7 +131,7 @@ class Link(Item):
         object.__setattr__(self, "urls", urls)
 
     def broadcast(self, route: str = "attachment") -> BroadcastSpec:
-        check_route(route)
+        media_route(route, "route")
         return BroadcastSpec("link", {"link_text": self.text, "link_urls": list(self.urls or ())})
 
 
@@ -164,7 +146,7 @@ class ProfileShare(Item):
         object.__setattr__(self, "user_id", numeric_id(self.user_id, "user_id"))
 
     def broadcast(self, route: str = "attachment") -> BroadcastSpec:
-        check_route(route)
+        media_route(route, "route")
         return BroadcastSpec("profile", {"profile_user_id": self.user_id})
 
 
@@ -191,7 +173,7 @@ class MediaShare(Item):
         object.__setattr__(self, "media_id", media_id)
 
     def broadcast(self, route: str = "attachment") -> BroadcastSpec:
-        check_route(route)
+        media_route(route, "route")
         return BroadcastSpec(
             "media_share", {"media_id": self.media_id}, params={"media_type": self.media_type}
         )
@@ -240,7 +222,7 @@ class Photo(Item):
         return cls(upload_id=values["upload_id"], media_id=values.get("media_id"))
 
     def broadcast(self, route: str = "attachment") -> BroadcastSpec:
-        if check_route(route) == "classic":
+        if media_route(route, "route") == "classic":
             return BroadcastSpec(
                 "configure_photo", {"upload_id": self.upload_id, "allow_full_aspect_ratio": "true"}
             )
@@ -283,7 +265,7 @@ class Video(Item):
         )
 
     def broadcast(self, route: str = "attachment") -> BroadcastSpec:
-        if check_route(route) == "classic":
+        if media_route(route, "route") == "classic":
             return BroadcastSpec(
                 "configure_video",
                 {"upload_id": self.upload_id, "video_result": "", "sampled": "true"},

@@ -108,7 +108,7 @@ class User:
 
 
 @dataclass(frozen=True)
-class Item:
+class ThreadItem:
     """One thread item of any type; ``preview`` is a short text whatever the type."""
 
     item_id: str
@@ -122,7 +122,7 @@ class Item:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def parse(cls, data: Any) -> Item:
+    def parse(cls, data: Any) -> ThreadItem:
         """An item from its JSON; an unknown type keeps its raw payload."""
         raw = _dict(data)
         stamp = _int(raw.get("timestamp"))
@@ -165,7 +165,7 @@ def _item_text(raw: dict[str, Any], item_type: str) -> str | None:
     return _text(payload.get("text")) or _text(raw.get("text"))
 
 
-def _preview(item: Item) -> str:
+def _preview(item: ThreadItem) -> str:
     raw, kind = item.raw, item.item_type
     payload = _dict(raw.get(kind))
     if kind in ("text", "link") and item.text:
@@ -246,18 +246,18 @@ class Thread:
         )
 
     @cached_property
-    def items(self) -> tuple[Item, ...]:
+    def items(self) -> tuple[ThreadItem, ...]:
         """The thread's items in the payload, newest first (parsed on first use: an export
         that only needs the newest one does not pay for the rest)."""
         return tuple(self._parse_items())
 
     @property
-    def newest_item(self) -> Item | None:
+    def newest_item(self) -> ThreadItem | None:
         """The newest item in the payload, or None."""
         return next(self._parse_items(), None)
 
-    def _parse_items(self) -> Iterator[Item]:
-        return (Item.parse(i) for i in _list(self.raw.get("items")) if isinstance(i, dict))
+    def _parse_items(self) -> Iterator[ThreadItem]:
+        return (ThreadItem.parse(i) for i in _list(self.raw.get("items")) if isinstance(i, dict))
 
     @property
     def unseen(self) -> bool:

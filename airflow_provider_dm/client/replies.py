@@ -14,7 +14,7 @@ from airflow_provider_dm.client.errors import InvalidInput
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client.direct import DirectClient
-    from airflow_provider_dm.client.models import Item
+    from airflow_provider_dm.client.models import ThreadItem
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class ReplyFilter:
             except re.error as exc:
                 raise InvalidInput("text_pattern", f"is not a regular expression: {exc}") from None
 
-    def matches(self, item: Item, viewer_id: int | None) -> bool:
+    def matches(self, item: ThreadItem, viewer_id: int | None) -> bool:
         """Whether ``item`` (already known to be newer than the mark) is a reply."""
         if item.user_id is None or item.user_id == viewer_id or item.is_sent_by_viewer:
             return False
@@ -47,7 +47,9 @@ class ReplyFilter:
         return re.search(self.text_pattern, item.text or "") is not None
 
 
-def find_reply(client: DirectClient, thread_id: str, reply_filter: ReplyFilter) -> Item | None:
+def find_reply(
+    client: DirectClient, thread_id: str, reply_filter: ReplyFilter
+) -> ThreadItem | None:
     """The first reply after the mark (the oldest matching item), or None when none came yet.
 
     Reads the thread newest first, page by page, and stops at the mark."""
@@ -61,7 +63,7 @@ def find_reply(client: DirectClient, thread_id: str, reply_filter: ReplyFilter) 
     return first
 
 
-def reply_record(thread_id: str, item: Item) -> dict[str, Any]:
+def reply_record(thread_id: str, item: ThreadItem) -> dict[str, Any]:
     """The reply as a small JSON-able dict (the sensor's XCom)."""
     return {
         "thread_id": str(thread_id),

@@ -56,7 +56,8 @@ _ROUTING = {
 }
 
 
-def _compact(value: Any) -> str:
+def compact_json(value: Any) -> str:
+    """``value`` as compact JSON text, the way every form field carries a list or a dict."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -67,14 +68,14 @@ def _form_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
-    return _compact(value)
+    return compact_json(value)
 
 
 def encode_form(form: dict[str, Any], *, signed: bool = False) -> bytes:
     """A form body (§1.2): lists and dicts as compact JSON strings, booleans as
     ``true``/``false``, None dropped; or, signed, ``signed_body=SIGNATURE.<compact json>``."""
     if signed:
-        return urlencode({"signed_body": "SIGNATURE." + _compact(form)}).encode("ascii")
+        return urlencode({"signed_body": "SIGNATURE." + compact_json(form)}).encode("ascii")
     fields = {key: _form_value(value) for key, value in form.items() if value is not None}
     return urlencode(fields).encode("ascii")
 

@@ -9,7 +9,6 @@ stays flat) and resumed from the offset the server reports.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
@@ -22,14 +21,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from airflow_provider_dm.client.checks import media_route
 from airflow_provider_dm.client.errors import (
     DirectError,
     NetworkError,
     ServerError,
     TranscodeNotFinished,
 )
-from airflow_provider_dm.client.items import check_route
 from airflow_provider_dm.client.media import PreparedPhoto, prepare_photo, read_mp4
+from airflow_provider_dm.client.transport import compact_json
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +96,6 @@ def _new_upload_id() -> str:
         return str(_last_upload_id)
 
 
-def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
 def upload_photo(
     transport: Any,
     source: Any,
@@ -110,7 +106,7 @@ def upload_photo(
 ) -> Upload:
     """Re-encode ``source`` (path, bytes or storage path) as JPEG and upload it in one shot;
     a ``PreparedPhoto`` (already re-encoded, e.g. to validate it first) goes up as it is."""
-    check_route(route)
+    media_route(route, "route")
     if isinstance(source, PreparedPhoto):
         photo = source
     else:
@@ -126,12 +122,12 @@ def upload_photo(
             "media_type": "1",
             "upload_id": upload_id,
             "xsharing_user_ids": "[]",
-            "image_compression": _compact(
+            "image_compression": compact_json(
                 {"lib_name": "moz", "lib_version": "3.1.m", "quality": str(quality)}
             ),
         }
         headers = {
-            "X-Instagram-Rupload-Params": _compact(rupload),
+            "X-Instagram-Rupload-Params": compact_json(rupload),
             "X_FB_PHOTO_WATERFALL_ID": str(uuid.uuid4()),
             "X-Entity-Type": "image/jpeg",
             "X-Entity-Name": name,
@@ -283,7 +279,7 @@ def upload_video(
 ) -> Upload:
     """Upload an MP4 in chunks, resuming after interruptions; on the classic route also
     finish it, waiting out "Transcode not finished yet." with bounded backoff."""
-    check_route(route)
+    media_route(route, "route")
     info = read_mp4(path)
     file = Path(path)
     transport.before_create("video upload")
@@ -306,7 +302,7 @@ def upload_video(
         }
         headers.update(
             {
-                "X-Instagram-Rupload-Params": _compact(rupload),
+                "X-Instagram-Rupload-Params": compact_json(rupload),
                 "X_FB_VIDEO_WATERFALL_ID": str(uuid.uuid4()),
                 "X-Entity-Name": name,
             }

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_dm.client.checks import media_route as check_media_route
 from airflow_provider_dm.hooks.send_rate import (
     OFF,
     REAL_SERVICE_SEND_RATE,
@@ -20,7 +21,6 @@ from airflow_provider_dm.provider_info import (
     DEFAULT_UPLOAD_URL,
 )
 
-MEDIA_ROUTES = ("attachment", "classic")
 SESSION_VARIABLE = "instagram_direct_session__{}"
 FEEDBACK_COOLDOWN = 24 * 3600.0
 _TRUE = {"1", "true", "yes", "on"}
@@ -66,9 +66,7 @@ class DirectSettings:
         if not login:
             raise ValueError(f"connection {conn_id!r}: login (the username) is empty")
         api_url = _api_url(_url(values.get("api_url") or host or DEFAULT_API_URL, "host"))
-        media_route = str(values.get("media_route", "attachment"))
-        if media_route not in MEDIA_ROUTES:
-            raise ValueError(f"media_route: must be one of {MEDIA_ROUTES}, got {media_route!r}")
+        media_route = check_media_route(values.get("media_route", "attachment"))
         upload_url = values.get("upload_url") or _default_upload_url(api_url, media_route)
         default_rate = REAL_SERVICE_SEND_RATE if api_url == DEFAULT_API_URL else OFF
         return cls(

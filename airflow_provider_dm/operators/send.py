@@ -170,13 +170,12 @@ class DirectSendBaseOperator(DirectBaseOperator):
     def _already_sent(
         self, client: DirectClient, tokens: dict[Destination, str]
     ) -> dict[Destination, SendResult]:
-        from airflow_provider_dm.client.broadcast import find_sent
         from airflow_provider_dm.client.errors import DirectError
 
         found: dict[Destination, SendResult] = {}
         for destination, token in tokens.items():
             try:
-                earlier = find_sent(client.transport, destination, token, look_back=self.look_back)
+                earlier = client.find_sent(destination, token, look_back=self.look_back)
             except DirectError as exc:
                 self.log.warning(
                     "%s: could not look for an earlier send (%s); sending with the same "

@@ -12,7 +12,7 @@ from airflow_provider_dm.operators.export import collect, iso, output_path_value
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_dm.client import Item
+    from airflow_provider_dm.client import ThreadItem
 
 SUMMARY_LIMIT = 5000
 
@@ -97,7 +97,7 @@ class DirectFetchThreadOperator(DirectBaseOperator):
         )
         self.log.info("Fetching thread %s (%s)", thread_id, thread.title)
 
-        def summary(item: Item) -> dict[str, Any]:
+        def summary(item: ThreadItem) -> dict[str, Any]:
             return item_summary(item, usernames)
 
         summaries, count = collect(
@@ -139,7 +139,7 @@ def _since_item_id(value: Any) -> str | None:
     return text
 
 
-def item_summary(item: Item, usernames: dict[int, str]) -> dict[str, Any]:
+def item_summary(item: ThreadItem, usernames: dict[int, str]) -> dict[str, Any]:
     """An item in a few small fields, for XCom."""
     return {
         "item_id": item.item_id,

@@ -11,7 +11,7 @@ from mp4_fixture import write_mp4
 from PIL import Image
 
 from airflow_provider_dm.client import DirectClient
-from airflow_provider_dm.client.broadcast import find_sent, send
+from airflow_provider_dm.client.broadcast import send
 from airflow_provider_dm.client.client_context import derive_client_context
 from airflow_provider_dm.client.destinations import Destination
 from airflow_provider_dm.client.errors import InvalidInput
@@ -156,14 +156,14 @@ def test_find_sent_sees_an_earlier_send(client, emulator, seed) -> None:
     thread_id, user = _one_to_one(seed)
     token = derive_client_context("dag", "task", "run-1")
     (sent,) = send(client.transport, Text("recorded"), recipients=[[user]], client_context=token)
-    found = find_sent(client.transport, Destination(user_ids=(user,)), token)
+    found = client.find_sent(Destination(user_ids=(user,)), token)
     assert found is not None
     assert (found.status, found.item_id, found.thread_id) == (
         "already_sent",
         sent.item_id,
         thread_id,
     )
-    assert find_sent(client.transport, f"thread:{thread_id}", "6800011111111111112") is None
+    assert client.find_sent(f"thread:{thread_id}", "6800011111111111112") is None
 
 
 def test_one_failing_destination_does_not_stop_the_others(client, emulator, seed) -> None:
@@ -253,3 +253,17 @@ def test_video_send_on_both_routes_waits_for_transcode(client, emulator, seed, t
         assert result.status == "sent", result.error
     kinds = [row["kind"] for row in emulator.ledger()]
     assert kinds == ["raven_attachment", "configure_video"]
+
+
+def test_the_signed_video_send_carries_destinations_as_json_list_strings(
+    client, emulator, seed, tmp_path
+) -> None:
+    thread_id, _ = _one_to_one(seed)
+    upload = upload_video(client.transport, write_mp4(tmp_path / "v.mp4"), transcode_wait=FAST)
+    (result,) = send(
+        client.transport, Video.from_upload(upload), threads=[thread_id], transcode_wait=FAST
+    )
+    assert result.status == "sent", result.error
+    (raven,) = [r for r in emulator.requests() if "raven_attachment" in r["path"]]
+    assert raven["form"]["thread_ids"] == f'["{thread_id}"]'
+    assert raven["form"]["recipient_users"] == "[]"

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from airflow_provider_dm.client import Item, Listing, Page, Thread, User
+from airflow_provider_dm.client import Listing, Page, Thread, ThreadItem, User
 
 STAMP = 1_700_000_000_123_456
 
@@ -38,13 +38,13 @@ STAMP = 1_700_000_000_123_456
     ],
 )
 def test_any_item_parses_and_previews(raw, preview) -> None:
-    item = Item.parse(raw)
+    item = ThreadItem.parse(raw)
     assert item.preview == preview
     assert item.raw is raw
 
 
 def test_item_fields_are_typed() -> None:
-    item = Item.parse(
+    item = ThreadItem.parse(
         {
             "item_id": 29639428557528997473611914959388672,
             "user_id": "42",

@@ -1,0 +1,43 @@
+"""Resolving names to ids, each in one place: a ``@username`` to its user id
+(``users/{name}/usernameinfo/``) and a set of users to the conversation they share
+(``direct_v2/threads/get_by_participants/``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_dm.client.checks import numeric_id, username
+from airflow_provider_dm.client.errors import NotFound
+
+if TYPE_CHECKING:
+    from airflow_provider_dm.client.transport import Transport
+
+PARTICIPANTS = "direct_v2/threads/get_by_participants/"
+
+
+def user_id_for(transport: Transport, name: str, field: str = "username") -> str:
+    """The user id of ``name`` (with or without ``@``); ``NotFound`` when there is none."""
+    clean = username(name, field)
+    endpoint = f"users/{clean}/usernameinfo/"
+    answer = transport.api("GET", endpoint)
+    user = answer.get("user") if isinstance(answer.get("user"), dict) else {}
+    if not user.get("pk"):
+        raise NotFound(f"no user named {clean}", endpoint=endpoint)
+    return numeric_id(user["pk"], field)
+
+
+def thread_with(transport: Transport, user_ids: Sequence[str | int]) -> dict[str, Any] | None:
+    """The raw thread of the conversation with exactly ``user_ids``, or None when there is
+    none (the service answers ``{"status": "ok"}`` with no thread)."""
+    ids = [int(numeric_id(u, "user_ids")) for u in user_ids]
+    answer = transport.api(
+        "GET", PARTICIPANTS, params={"recipient_users": json.dumps(ids, separators=(",", ":"))}
+    )
+    thread = answer.get("thread")
+    if isinstance(thread, dict) and thread.get("thread_id"):
+        return thread
+    if answer.get("thread_id"):
+        return answer
+    return None
