@@ -4,7 +4,8 @@ over real HTTP.
 The whole run gets one temporary folder (TMPDIR for this process and every process it starts),
 removed at the end, so that nothing is left behind: AIRFLOW_HOME, lock files and the accounts'
 local shared state (block marks, send budgets) live in it. AIRFLOW_HOME and friends are set
-here, at import time, before anything imports Airflow.
+here, at import time, before anything imports Airflow. A section sign in the tests (§6.1)
+cites docs/protocol.md.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ threads, uploads and sends. It imports nothing from Airflow and can be used on i
 Every public name is importable from here; each is loaded on first use (module
 ``__getattr__``), so ``import airflow_provider_dm.client`` costs nothing until a name is
 needed, and ``requests``, Pillow and ``cryptography`` load only with what uses them.
+
+A section sign in this package (§1.2) cites ``docs/protocol.md``, the project's reference of
+the wire protocol as this client sends it and the emulator serves it.
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ def thread_for(
         "POST",
         "direct_v2/create_group_thread/",
         form={
-            "recipient_users": list(destination.user_ids),
+            "recipient_users": compact_json(list(destination.user_ids)),
             "thread_title": "",
             "_uuid": identity["_uuid"],
             "_uid": str(transport.state.user_id),

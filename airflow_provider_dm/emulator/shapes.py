@@ -1,6 +1,6 @@
 """The protocol's JSON shapes of users, media and items (§4.2, §4.3), built from store rows.
 
-Big ids (item ids, thread ids, cursors, media ids) are strings; user pks are ints (§9 precision).
+Big ids (item ids, thread ids, cursors, media ids) are strings; user pks are ints (§9.3).
 """
 
 from __future__ import annotations

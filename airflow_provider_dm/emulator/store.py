@@ -1,7 +1,7 @@
 """The emulator's state in one SQLite file: schema, the shared connection and id generation.
 
 One connection is shared by all server threads behind a lock (measured faster than one
-connection per keep-alive thread for this write-heavy load); WAL with `synchronous=NORMAL`
+connection per keep-alive thread for this write-heavy load); WAL with `synchronous=OFF`
 so that a commit never waits for an fsync. Upload bytes live in files next to the database.
 Derived values that scan many rows (the unseen count) are memoised per state of the data
 (`memo`), so pages read back to back do not recompute them.

@@ -1,4 +1,4 @@
-"""What a handler receives and returns, and the protocol's error shapes (§9.1 of the protocol)."""
+"""What a handler receives and returns, and the protocol's error shapes (§9.1)."""
 
 from __future__ import annotations
 
