@@ -24,6 +24,7 @@ from typing import Any
 
 from airflow_services import EMULATOR_LOGIN, AirflowServices
 
+import airflow_provider_dm
 from airflow_provider_dm.emulator.control import EmulatorControl
 
 BROADCAST = "dm_broadcast_mapped"
@@ -38,6 +39,10 @@ FANOUT_TASKS = 10
 # A fanout task's error when it stopped on the block mark (hooks/account_block.py), not on its
 # own refused login.
 BLOCKED = re.compile(r"^account \S+ is blocked since")
+# The package under test (PYTHONPATH may put a worktree's first): the tasks must run it too.
+TESTED_PACKAGE = str(Path(airflow_provider_dm.__file__).parent)
+# A file of this package in a traceback; what it replaces leaves the package's folder.
+PACKAGE = re.compile(r"(?<=/airflow_provider_dm)/.*$")
 
 
 def destinations(emulator: EmulatorControl, count: int) -> list[dict[str, Any]]:
@@ -149,6 +154,7 @@ class FailFastProof:
     items: list[dict[str, Any]]
     requests: list[dict[str, Any]]
     endings: dict[str, int] = field(default_factory=dict)
+    packages: set[str] = field(default_factory=set)
 
     def figures(self) -> str:
         """One line for the test's output."""
@@ -156,7 +162,8 @@ class FailFastProof:
         tasks = Counter(f"{ti['state']} (try {ti['try_number']})" for ti in self.mapped)
         return (
             f"run {self.run['state']} in {run_seconds(self.run):.1f} s; tasks {dict(tasks)}; "
-            f"logins {logins(self.requests)}; requests {dict(paths)}; task logs {self.endings}"
+            f"logins {logins(self.requests)}; requests {dict(paths)}; task logs {self.endings}; "
+            f"the tasks ran {sorted(self.packages)}"
         )
 
 
@@ -177,22 +184,26 @@ def prove_fail_fast(services: AirflowServices, conn_id: str) -> FailFastProof:
     )
     run_logs = services.home / "logs" / f"dag_id={FANOUT}" / f"run_id={run['dag_run_id']}"
     for path in sorted(run_logs.glob("task_id=send/map_index=*/attempt=*.log")):
-        error = task_error(path)
+        error, files = task_error(path)
         ending = "blocked" if BLOCKED.match(error) else "own login refused" if error else "?"
         proof.endings[ending] = proof.endings.get(ending, 0) + 1
+        proof.packages.update(PACKAGE.sub("", name) for name in files if PACKAGE.search(name))
     return proof
 
 
-def task_error(log_path: Path) -> str:
-    """The message of the exception a task failed with, from its JSON-lines log ("" if none)."""
+def task_error(log_path: Path) -> tuple[str, list[str]]:
+    """The message of the exception a task failed with and the files of its traceback, from
+    the task's JSON-lines log (("", []) if none)."""
     for line in log_path.read_text(errors="replace").splitlines():
         try:
             event = json.loads(line)
         except ValueError:
             continue
         if event.get("event") == "Task failed with exception" and event.get("error_detail"):
-            return str(event["error_detail"][0].get("exc_value", ""))
-    return ""
+            detail = event["error_detail"]
+            files = [frame["filename"] for error in detail for frame in error.get("frames", [])]
+            return str(detail[0].get("exc_value", "")), files
+    return "", []
 
 
 def clear_block(services: AirflowServices, conn_id: str, connection: dict[str, Any]) -> str:

@@ -7,7 +7,13 @@ afterwards with `python -m airflow_provider_dm clear_block`, so the other tests 
 from __future__ import annotations
 
 import pytest
-from account_safety import FANOUT_TASKS, clear_block, logins, prove_fail_fast
+from account_safety import (
+    FANOUT_TASKS,
+    TESTED_PACKAGE,
+    clear_block,
+    logins,
+    prove_fail_fast,
+)
 from airflow_services import AirflowServices
 
 pytestmark = pytest.mark.e2e
@@ -37,5 +43,6 @@ def test_account_error_fails_every_task_at_once_with_one_login(
     assert all(state == "failed" and tries == 1 for _, state, tries in ended), ended
     assert not proof.items, "something was sent"
     assert set(proof.endings) <= {"blocked", "own login refused"}, proof.endings
+    assert proof.packages == {TESTED_PACKAGE}, "the tasks ran another copy of the package"
     assert logins(proof.requests) <= 1, proof.requests
     assert cleared.startswith("cleared:"), cleared

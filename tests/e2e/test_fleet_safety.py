@@ -11,6 +11,7 @@ from account_safety import (
     FANOUT_TASKS,
     SEND_RATE,
     SENDS,
+    TESTED_PACKAGE,
     clear_block,
     logins,
     peak_per_window,
@@ -75,5 +76,6 @@ def test_account_error_fails_every_task_at_once_on_the_fleet(
     assert all(state == "failed" and tries == 1 for _, state, tries in ended), ended
     assert not proof.items, "something was sent"
     assert set(proof.endings) <= {"blocked", "own login refused"}, proof.endings
+    assert proof.packages == {TESTED_PACKAGE}, "the tasks ran another copy of the package"
     assert logins(proof.requests) <= 1, proof.requests
     assert cleared.startswith("cleared:"), cleared
