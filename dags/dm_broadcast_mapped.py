@@ -4,6 +4,11 @@ Each line of `data/destinations.json` becomes one mapped task (dynamic task mapp
 `expand_kwargs`), so one failing destination is retried on its own. A retried or cleared
 task sends with the same client_context and first looks for its earlier send, so every
 destination gets the message exactly once.
+
+A run's conf can replace the file and the connection, e.g.
+`{"destinations": [{"threads": ["340282366841710300949128000000000000001"]},
+{"recipients": [["@erin_demo"]]}], "direct_conn_id": "instagram_direct_default"}`.
+The connection's `send_rate` extra paces the sends of all tasks of the account together.
 """
 
 from __future__ import annotations
@@ -26,17 +31,23 @@ DESTINATIONS = Path(__file__).parent / "data" / "destinations.json"
     catchup=False,
     tags=["instagram_direct", "example"],
     default_args={"retries": 3, "retry_delay": timedelta(seconds=5)},
+    params={"direct_conn_id": "instagram_direct_default"},
 )
 def dm_broadcast_mapped():
     @task
-    def read_destinations() -> list[dict]:
-        """One dict per conversation: {"threads": [...]} or {"recipients": [[...]]}."""
+    def read_destinations(dag_run=None) -> list[dict]:
+        """One dict per conversation: {"threads": [...]} or {"recipients": [[...]]}; the
+        run's conf `destinations` (the same shape) replaces the file."""
+        conf = dag_run.conf or {}
+        if "destinations" in conf:
+            return conf["destinations"]
         return json.loads(DESTINATIONS.read_text())
 
     DirectSendMessageOperator.partial(
         task_id="announce",
+        direct_conn_id="{{ params.direct_conn_id }}",
         text="Maintenance tonight at 22:00 UTC ({{ dag_run.run_after | ds }}).",
-        max_active_tis_per_dag=2,
+        max_active_tis_per_dag=4,
     ).expand_kwargs(read_destinations())
 
 

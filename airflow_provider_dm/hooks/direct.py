@@ -236,6 +236,7 @@ class DirectHook(BaseHook):
         other than ``failed_bearer``, which the service refused), else log in."""
         with self.account_store.login_lock():
             if not ignore_block:
+                self._block_checked_at = float("-inf")  # the login waited for may have failed
                 self.check_not_blocked()
             state = self._stored_state()
             if state is not None and state.logged_in and state.authorization != failed_bearer:

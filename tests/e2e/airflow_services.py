@@ -35,7 +35,8 @@ EMULATOR_PASSWORD = "demo-password"
 STOP_GRACE_SECONDS = 15.0
 WORKER_STOP_GRACE_SECONDS = 30.0
 LOG_TAIL_LINES = 40
-FLEET_DAG_SOURCES = {"examples": REPO / "dags", "fleet": Path(__file__).parent / "fleet_dags"}
+# The DAGs folder of both stacks: the repository's examples and the test DAGs, copied side by side.
+DAG_SOURCES = {"examples": REPO / "dags", "fleet": Path(__file__).parent / "fleet_dags"}
 WORKER_NAMES = ("w1", "w2")
 BROKER_DB = 0
 STORE_DB = 1
@@ -100,11 +101,13 @@ class AirflowServices:
     """The emulator and the four Airflow services, configured for one temporary AIRFLOW_HOME.
 
     `connection_extra` is merged into the extras of `instagram_direct_default`; `extra_env` is
-    added to the environment of every Airflow process. Both apply from `start()` on.
+    added to the environment of every Airflow process. Both apply from `start()` on. The DAGs
+    folder is a copy of the repository's `dags/` (as `examples/`) and of `tests/e2e/fleet_dags/`
+    (as `fleet/`), made by `start()`.
     """
 
     root: Path
-    dags_folder: Path = REPO / "dags"
+    dags_folder: Path = field(init=False)
     connection_extra: dict[str, Any] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
@@ -119,6 +122,7 @@ class AirflowServices:
         self._jwt_secret = secrets.token_hex(32)
         self._worker_log_port = free_port()
         self._trigger_log_port = free_port()
+        self.dags_folder = self.root / "dags"
 
     @property
     def home(self) -> Path:
@@ -139,6 +143,9 @@ class AirflowServices:
         """Start everything and wait until the health endpoint reports every component healthy."""
         self.home.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(parents=True, exist_ok=True)
+        for name, source in DAG_SOURCES.items():
+            ignore = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(source, self.dags_folder / name, ignore=ignore, dirs_exist_ok=True)
         self.emulator_url = self._start_emulator()
         self.api_port = free_port()
         migrate = subprocess.run(
@@ -313,17 +320,20 @@ class AirflowServices:
         errors = self.api("GET", "importErrors").json().get("import_errors", [])
         raise LookupError(f"DAG {dag_id!r} is not in {self.dags_folder} (import errors: {errors})")
 
-    def run_dag(self, dag_id: str, timeout: float = 90.0) -> dict[str, Any]:
+    def run_dag(
+        self, dag_id: str, timeout: float = 90.0, conf: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Trigger a run through the REST API and return it once it has finished (or timed out)."""
-        return self.wait_for_run(dag_id, self.trigger_dag(dag_id), timeout)
+        return self.wait_for_run(dag_id, self.trigger_dag(dag_id, conf), timeout)
 
-    def trigger_dag(self, dag_id: str) -> str:
-        """Unpause the DAG, trigger a run through the REST API and return its run id."""
+    def trigger_dag(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        """Unpause the DAG, trigger a run (with `conf`) through the REST API, return its run id."""
         self.wait_for_dag(dag_id)
         # DAGs start paused, so that only the DAGs a test runs (not dm_inbox_export's
         # daily schedule) talk to the emulator.
         self.api("PATCH", f"dags/{dag_id}", json={"is_paused": False}).raise_for_status()
-        response = self.api("POST", f"dags/{dag_id}/dagRuns", json={"logical_date": None})
+        body = {"logical_date": None, "conf": conf or {}}
+        response = self.api("POST", f"dags/{dag_id}/dagRuns", json=body)
         response.raise_for_status()
         return response.json()["dag_run_id"]
 
@@ -350,6 +360,33 @@ class AirflowServices:
                     return state
             time.sleep(1)
         return state
+
+    def add_connection(
+        self,
+        conn_id: str,
+        *,
+        login: str = EMULATOR_LOGIN,
+        password: str = EMULATOR_PASSWORD,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Store an `instagram_direct` connection to the emulator in the metadata DB (through the
+        REST API, so no restart is needed), replacing one of the same id, and return its JSON
+        form (for an `AIRFLOW_CONN_*` variable). Its extras are the default connection's base
+        ones (upload URL, timeout) plus `extra`, not `connection_extra`.
+        """
+        deleted = self.api("DELETE", f"connections/{conn_id}")
+        if deleted.status_code not in (204, 404):
+            deleted.raise_for_status()
+        connection = {
+            "conn_type": "instagram_direct",
+            "host": f"{self.emulator_url}/api/v1/",
+            "login": login,
+            "password": password,
+            "extra": {"upload_url": f"{self.emulator_url}/", "timeout": 10, **(extra or {})},
+        }
+        body = {**connection, "connection_id": conn_id, "extra": json.dumps(connection["extra"])}
+        self.api("POST", "connections", json=body).raise_for_status()
+        return connection
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         """Every task instance of a run, mapped ones included (one entry per map index)."""
@@ -378,8 +415,7 @@ class CeleryFleet(AirflowServices):
     coordination store `dm_redis` in db 1) and two Celery workers, `w1` and `w2`.
 
     Each worker has its own TMPDIR (so no file lock in a temp dir is shared between them), its
-    own log-server port and `DM_WORKER_NAME` set to its name. The DAGs folder is a copy of the
-    repository's `dags/` (as `examples/`) and of `tests/e2e/fleet_dags/` (as `fleet/`).
+    own log-server port and `DM_WORKER_NAME` set to its name.
     """
 
     redis: RedisServer = field(init=False)
@@ -387,19 +423,15 @@ class CeleryFleet(AirflowServices):
     started_in: float = 0.0
 
     def __post_init__(self) -> None:
-        """The broker, the copied DAGs folder and one temp dir per worker, all under `root`."""
+        """The broker and one temp dir per worker, both under `root`."""
         super().__post_init__()
         self.redis = RedisServer(root=self.root / "redis")
-        self.dags_folder = self.root / "dags"
         self.worker_tmpdirs = {name: self.root / f"tmp-{name}" for name in WORKER_NAMES}
 
     def start(self, timeout: float = 120.0) -> CeleryFleet:
         """Start Redis, then every service and both workers; wait until all of them are ready."""
         started = time.monotonic()
         self.redis.start()
-        for name, source in FLEET_DAG_SOURCES.items():
-            ignore = shutil.ignore_patterns("__pycache__")
-            shutil.copytree(source, self.dags_folder / name, ignore=ignore, dirs_exist_ok=True)
         super().start(timeout)
         self.started_in = time.monotonic() - started
         return self
