@@ -1,9 +1,10 @@
-"""``python -m airflow_provider_dm clear_block <conn_id>``: lift an account's block mark after
+"""``python -m airflow_provider_dm clear_block [conn_id]``: lift an account's block mark after
 its cause is fixed (the same as a successful Test in the connection form)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -15,14 +16,17 @@ def main(argv: list[str] | None = None) -> int:
     clear.add_argument("conn_id", nargs="?", default="instagram_direct_default")
     args = parser.parse_args(argv)
 
+    # An administrator runs this beside Airflow's own services: read connections the way they
+    # do (the metadata database too, where the UI stores them), not the way a task does.
+    os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
     from airflow_provider_dm.hooks.direct import DirectHook
 
-    hook = DirectHook(args.conn_id)
-    mark = hook.account_store.blocked()
-    if hook.clear_block():
-        print(f"cleared the block mark ({mark.describe() if mark else hook.account})")
+    store = DirectHook(args.conn_id).account_store
+    mark = store.blocked()
+    if store.clear_block():
+        print(f"cleared the block mark ({mark.describe() if mark else store.account})")
     else:
-        print(f"{hook.account} was not blocked")
+        print(f"{store.account} was not blocked")
     return 0
 
 

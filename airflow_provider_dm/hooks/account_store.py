@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 # Each period is enforced this much longer than written: the time between taking a token and
 # the service receiving the request varies by a few milliseconds from one send to the next.
-GUARD_MS = 250
+GUARD_MS = 500
 
 
 class StoreUnavailable(Exception):

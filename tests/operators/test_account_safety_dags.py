@@ -153,3 +153,45 @@ def test_two_processes_share_one_budget(emulator, tmp_path: Path, store: str, re
     peak = max(sum(1 for s in stamps if first <= s < first + 1.0) for first in stamps)
     assert peak <= 2, f"{peak} sends within one second"
     assert elapsed >= 3.0
+
+
+def test_clear_block_reads_a_connection_stored_in_the_metadata_database(
+    dagbag, emulator, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
+    state_dir = str(tmp_path / "state")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "airflow",
+            "connections",
+            "add",
+            "dm_in_db",
+            "--conn-json",
+            _connection(emulator.url, extra={"state_dir": state_dir}),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    from airflow_provider_dm.hooks.account_block import AccountBlock
+    from airflow_provider_dm.hooks.account_store import account_key
+    from airflow_provider_dm.hooks.local_account_store import LocalAccountStore
+
+    account = account_key("airflow_demo", f"{emulator.url}/api/v1/")
+    store = LocalAccountStore(Path(state_dir), account)
+    store.block(AccountBlock(account, "BadPassword", "refused", "fix it", time.time()))
+
+    cleared = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_dm", "clear_block", "dm_in_db"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    last_line = cleared.stdout.strip().splitlines()[-1]
+    assert last_line.startswith("cleared the block mark (account airflow_demo@"), last_line
+    assert store.blocked() is None
