@@ -45,4 +45,4 @@ def test_account_error_fails_every_task_at_once_with_one_login(
     assert set(proof.endings) <= {"blocked", "own login refused"}, proof.endings
     assert proof.packages == {TESTED_PACKAGE}, "the tasks ran another copy of the package"
     assert logins(proof.requests) <= 1, proof.requests
-    assert cleared.startswith("cleared:"), cleared
+    assert cleared.startswith("cleared the block mark"), cleared
