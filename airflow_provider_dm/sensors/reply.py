@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
-from airflow_provider_dm.hooks.direct import DirectHook
+from airflow_provider_dm.operators.base import DirectHookMixin
 from airflow_provider_dm.operators.export import parse_since
-from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -24,7 +22,7 @@ if TYPE_CHECKING:
 DELIVERED = ("sent", "already_sent")
 
 
-class DirectReplySensor(BaseSensorOperator):
+class DirectReplySensor(DirectHookMixin, BaseSensorOperator):
     """Wait until someone other than the account posts in a thread, and return that item.
 
     Only items newer than a mark count. Chained from a send, pass its XCom whole:
@@ -70,7 +68,6 @@ class DirectReplySensor(BaseSensorOperator):
         after: Any = None,
         from_users: Any = None,
         text_pattern: str | None = None,
-        direct_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
@@ -81,14 +78,8 @@ class DirectReplySensor(BaseSensorOperator):
         self.after = after
         self.from_users = from_users
         self.text_pattern = text_pattern
-        self.direct_conn_id = direct_conn_id
         self.deferrable = deferrable
         self._watch: tuple[DirectClient, str, ReplyFilter] | None = None
-
-    @cached_property
-    def hook(self) -> DirectHook:
-        """The hook of this task (built after the templates are rendered)."""
-        return DirectHook(self.direct_conn_id)
 
     def _resolve(self, context: Context) -> tuple[DirectClient, str, ReplyFilter]:
         """The client, the thread and the reply filter from the rendered arguments (once)."""
@@ -98,7 +89,7 @@ class DirectReplySensor(BaseSensorOperator):
         from airflow_provider_dm.client.replies import ReplyFilter
 
         thread_id, after_item_id = self.thread_id, self.after_item_id
-        with self.hook.failing_fast():
+        with self.failing_fast():
             if self.reply_to is not None:
                 thread_id, after_item_id = sent_mark(self.reply_to, thread_id, after_item_id)
             if thread_id is None or not str(thread_id).strip().isdigit():
@@ -121,7 +112,7 @@ class DirectReplySensor(BaseSensorOperator):
         from airflow_provider_dm.client.replies import find_reply, reply_record
 
         client, thread_id, reply_filter = self._resolve(context)
-        with self.hook.failing_fast():
+        with self.failing_fast():
             item = find_reply(client, thread_id, reply_filter)
         if item is None:
             self.log.info("No reply in thread %s yet", thread_id)

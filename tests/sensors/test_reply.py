@@ -19,7 +19,8 @@ from airflow_provider_dm.client import DirectClient
 from airflow_provider_dm.client.errors import InvalidInput
 from airflow_provider_dm.client.items import Text
 from airflow_provider_dm.emulator.control import EmulatorControl
-from airflow_provider_dm.sensors.reply import sent_mark
+from airflow_provider_dm.operators.base import DirectBaseOperator, DirectHookMixin
+from airflow_provider_dm.sensors.reply import DirectReplySensor, sent_mark
 from airflow_provider_dm.triggers.reply import DirectReplyTrigger
 
 ALICE, BOB, CAROL = 5110000101, 5110000102, 5110000103
@@ -139,6 +140,24 @@ def test_from_users_and_text_pattern_filter(run_dag, fresh_sessions, emulator) -
         ALICE,
         "YES, go ahead",
     )
+
+
+def test_the_sensor_shares_the_operators_connection_hook_and_fail_fast() -> None:
+    for name in ("direct_conn_id", "hook", "failing_fast", "hook_options"):
+        assert name not in vars(DirectReplySensor), f"the sensor has its own {name}"
+    assert issubclass(DirectReplySensor, DirectHookMixin)
+    assert issubclass(DirectBaseOperator, DirectHookMixin)
+    assert DirectReplySensor.hook is DirectBaseOperator.hook
+
+
+def test_unknown_thread_fails_the_sensor_without_retries(
+    run_dag, fresh_sessions, emulator, capfd
+) -> None:
+    # direct_conn_id comes from default_args (the DAG sets no other), as for any operator.
+    outcome = run_dag("dm_reply_unknown_thread")
+    assert outcome.state_of("wait") == "failed"
+    assert outcome.tries[("wait", -1)] == 1, "a thread the service does not know is not retried"
+    assert "direct_v2/threads/999/" in capfd.readouterr().out
 
 
 def test_deferred_sensor_returns_the_reply_that_arrives_while_it_waits(
