@@ -25,15 +25,16 @@ class DirectFetchThreadOperator(DirectBaseOperator):
     :param max_items: stop after this many items.
     :param since: only items sent after this moment (templated; datetime or ISO-8601 string).
     :param since_item_id: only items newer than this item id (templated), e.g. the
-        ``newest_cursor`` of the previous run.
+        ``newest_item_id`` of the previous run.
     :param output_path: a local path or any ``ObjectStoragePath`` URL (templated). When set,
         one JSON object per item (raw payload included) is written there atomically and the
-        XCom is ``{"path", "thread_id", "count", "newest_cursor", "newest_timestamp"}``.
+        XCom is ``{"path", "thread_id", "count", "newest_item_id", "newest_timestamp"}``.
     :param page_size: items per page.
     :param summary_limit: the most items a summary may hold.
 
-    ``newest_cursor`` is the newest item's id: pass it as ``since_item_id`` next time. The
-    summary XCom is a list, one small dict per item, newest first: ``{item_id, user_id,
+    ``newest_item_id`` is the newest item's id: pass it as ``since_item_id`` next time. The
+    export's XCom also holds it as ``newest_cursor``, its former name, for one more release.
+    The summary XCom is a list, one small dict per item, newest first: ``{item_id, user_id,
     username, item_type, text, timestamp}`` (``text`` is a preview for non-text items).
     """
 
@@ -112,12 +113,15 @@ class DirectFetchThreadOperator(DirectBaseOperator):
             return summaries
         self.log.info("Exported %d items of thread %s to %s", count, thread_id, output_path)
         newest = items.newest
+        newest_item_id = newest.item_id if newest else None
         return {
             "path": output_path,
             "thread_id": thread_id,
             "count": count,
-            "newest_cursor": newest.item_id if newest else None,
+            "newest_item_id": newest_item_id,
             "newest_timestamp": iso(newest.timestamp) if newest else None,
+            # Deprecated: the former name of newest_item_id; removed in the next release.
+            "newest_cursor": newest_item_id,
         }
 
 

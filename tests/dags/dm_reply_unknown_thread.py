@@ -21,7 +21,7 @@ def dm_reply_unknown_thread():
     DirectReplySensor(
         task_id="wait",
         thread_id="999",
-        after="2026-01-01T00:00:00+00:00",
+        since="2026-01-01T00:00:00+00:00",
         deferrable=False,
         poke_interval=0.3,
         timeout=3,

@@ -65,8 +65,9 @@ def test_thread_of_2000_items_exports_each_item_once_in_order(run_dag, emulator,
         "path": str(target),
         "thread_id": thread_id,
         "count": 2000,
-        "newest_cursor": lines[0]["item_id"],
+        "newest_item_id": lines[0]["item_id"],
         "newest_timestamp": lines[0]["timestamp"],
+        "newest_cursor": lines[0]["item_id"],
     }
 
 
