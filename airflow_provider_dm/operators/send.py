@@ -19,11 +19,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_dm.operators.base import DirectBaseOperator
+from airflow_provider_dm.operators.rendered import Coerce, check_literals, choice, rendered_values
 from airflow_provider_dm.operators.upload import (
     check_photo_options,
     inspect_media,
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from airflow_provider_dm.client.items import Item
 
 LOOK_BACK = 50
+MEDIA_TYPES = ("photo", "video")
 
 
 @dataclass(frozen=True)
@@ -272,22 +275,29 @@ class DirectShareMediaOperator(DirectSendBaseOperator):
     """Share a feed post.
 
     :param media_id: the post, as ``"{pk}_{owner_pk}"`` or bare digits (templated).
-    :param media_type: ``"photo"`` or ``"video"``.
+    :param media_type: what the post is, ``"photo"`` or ``"video"`` (templated).
     """
 
-    template_fields: Sequence[str] = (*DirectSendBaseOperator.template_fields, "media_id")
+    template_fields: Sequence[str] = (
+        *DirectSendBaseOperator.template_fields,
+        "media_id",
+        "media_type",
+    )
 
     def __init__(self, *, media_id: str, media_type: str = "photo", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if media_type not in ("photo", "video"):
-            raise ValueError(f"media_type: must be photo or video, got {media_type!r}")
         self.media_id = media_id
         self.media_type = media_type
+        check_literals(self.RENDERED, self)
+
+    RENDERED: ClassVar[dict[str, Coerce]] = {
+        "media_type": partial(choice, choices=MEDIA_TYPES, optional=False)
+    }
 
     def build_item(self, context: Context) -> Item:
         from airflow_provider_dm.client.items import MediaShare
 
-        return MediaShare(self.media_id, self.media_type)
+        return MediaShare(self.media_id, **rendered_values(self.RENDERED, self))
 
 
 class _DirectSendMediaOperator(DirectSendBaseOperator):

@@ -79,6 +79,11 @@ with test_dag("dm_share_media") as dm_share_media:
 with test_dag("dm_share_media_video") as dm_share_media_video:
     DirectShareMediaOperator(task_id="send", media_id=media_id(), media_type="video", **send_args())
 
+with test_dag("dm_share_media_templated") as dm_share_media_templated:
+    DirectShareMediaOperator(
+        task_id="send", media_id=media_id(), media_type=conf("media_type"), **send_args()
+    )
+
 MEDIA_ARGS = {
     "upload": conf("upload"),
     "upload_id": conf("upload_id"),

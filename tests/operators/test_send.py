@@ -162,6 +162,37 @@ def test_uploads_chain_into_sends(run_dag, emulator, demo, tmp_path, write_mp4, 
     assert rows[2]["upload"][photo_key] == out.result("upload_video")[photo_key]
 
 
+@pytest.mark.parametrize("media_type", ["photo", "video"])
+def test_templated_media_type_reaches_the_share(run_dag, emulator, demo, media_type):
+    post = demo[f"bob_{media_type}"]
+
+    out = run_dag(
+        "dm_share_media_templated",
+        {"media_id": post, "media_type": f" {media_type} ", "threads": [demo["group"]]},
+    )
+
+    _sent_rows(emulator, out.result("send"))
+    (share,) = [r for r in emulator.requests() if r["path"].endswith("/broadcast/media_share/")]
+    assert share["query"]["media_type"] == media_type
+
+
+def test_bad_media_type_is_refused_at_parse_and_at_run(run_dag, emulator, demo, capsys):
+    from airflow_provider_dm.operators import DirectShareMediaOperator
+
+    with pytest.raises(ValueError, match="media_type: must be 'photo' or 'video', got 'reel'"):
+        DirectShareMediaOperator(task_id="share", media_id="1", media_type="reel", threads=["1"])
+
+    out = run_dag(
+        "dm_share_media_templated",
+        {"media_id": demo["bob_photo"], "media_type": "reel", "threads": [demo["group"]]},
+    )
+
+    assert out.state_of("send") == "failed"
+    assert out.tries[("send", -1)] == 1
+    assert "media_type: must be 'photo' or 'video', got 'reel'" in capsys.readouterr().out
+    assert emulator.requests() == []
+
+
 def test_mapping_over_destinations_and_texts(run_dag, emulator, demo):
     threads = [demo["group"], demo["alice_thread"]]
     texts = ["First mapped text", "Second mapped text", "Third mapped text"]
