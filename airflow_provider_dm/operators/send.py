@@ -27,9 +27,12 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.rendered import Coerce, check_literals, choice, rendered_values
 from airflow_provider_dm.operators.upload import (
+    MAX_SIDE,
+    QUALITY,
     check_photo_options,
     inspect_media,
     media_source,
+    refuse_photo_options,
     upload_media,
 )
 
@@ -319,18 +322,17 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         upload_id: Any = None,
         media_id: Any = None,
         path: Any = None,
-        quality: int = 70,
-        max_side: int = 1080,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        check_photo_options(quality, max_side)
         self.upload = upload
         self.upload_id = upload_id
         self.media_id = media_id
         self.path = path
-        self.quality = quality
-        self.max_side = max_side
+
+    def photo_options(self) -> dict[str, Any]:
+        """How a photo at ``path`` is prepared (``quality``, ``max_side``); nothing for a video."""
+        return {}
 
     def _upload_values(self) -> dict[str, Any] | None:
         """The whole upload dict when one was given (``upload``, or ``upload_id`` fed with a
@@ -369,30 +371,19 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
             return super().plan(context, route)
         if self.upload is not None or self.upload_id is not None:
             raise InvalidInput("path", "give either path or an upload, not both")
-        checked = inspect_media(
-            self.kind,
-            media_source(self.path, self.kind),
-            quality=self.quality,
-            max_side=self.max_side,
-        )
+        photo_options = self.photo_options()
+        checked = inspect_media(self.kind, media_source(self.path, self.kind), **photo_options)
         preview = {**checked.description, "path": str(self.path)}
-        key = json.dumps(
-            {
-                "kind": self.kind,
-                "path": str(self.path),
-                "quality": self.quality,
-                "max_side": self.max_side,
-            },
-            sort_keys=True,
-        )
+        # A video's key keeps the photo defaults it held when videos took these options too,
+        # so that a retry across that change derives the same client_context.
+        options = {"quality": QUALITY, "max_side": MAX_SIDE, **photo_options}
+        key = json.dumps({"kind": self.kind, "path": str(self.path), **options}, sort_keys=True)
         return SendPlan(key, preview, lambda client: self._upload_and_build(client, checked.source))
 
     def _upload_and_build(self, client: DirectClient, source: Any) -> Item:
         from airflow_provider_dm.client.items import Photo, Video
 
-        upload = upload_media(
-            client, self.kind, source, quality=self.quality, max_side=self.max_side
-        )
+        upload = upload_media(client, self.kind, source, **self.photo_options())
         self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
         return (Photo if self.kind == "photo" else Video).from_upload(upload)
 
@@ -413,6 +404,16 @@ class DirectSendPhotoOperator(_DirectSendMediaOperator):
 
     kind = "photo"
 
+    def __init__(self, *, quality: int = QUALITY, max_side: int = MAX_SIDE, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        check_photo_options(quality, max_side)
+        self.quality = quality
+        self.max_side = max_side
+
+    def photo_options(self) -> dict[str, Any]:
+        """``quality`` and ``max_side``."""
+        return {"quality": self.quality, "max_side": self.max_side}
+
 
 class DirectSendVideoOperator(_DirectSendMediaOperator):
     """Send a video: an earlier upload, or the MP4 at ``path`` uploaded and sent in this task.
@@ -423,6 +424,12 @@ class DirectSendVideoOperator(_DirectSendMediaOperator):
         attachment route also needs ``media_id`` (templated).
     :param media_id: the messenger media id of the upload (attachment route; templated).
     :param path: a local MP4 to upload and send in one task (templated).
+
+    It takes no ``quality`` or ``max_side``: a video is uploaded as it is.
     """
 
     kind = "video"
+
+    def __init__(self, **kwargs: Any) -> None:
+        refuse_photo_options(type(self).__name__, kwargs)
+        super().__init__(**kwargs)

@@ -107,6 +107,22 @@ with test_dag("dm_upload_photo") as dm_upload_photo:
 with test_dag("dm_upload_video") as dm_upload_video:
     DirectUploadVideoOperator(task_id="upload", path=conf("path"), **UPLOAD_ARGS)
 
+with DAG(
+    "dm_upload_photo_options_in_default_args",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    default_args={"quality": 80, "max_side": 320},
+    render_template_as_native_obj=True,
+    tags=["test"],
+) as dm_upload_photo_options_in_default_args:
+    # The photo options reach the photo operators only; the video operators take none.
+    DirectUploadPhotoOperator(task_id="upload_photo", path=conf("photo"), **UPLOAD_ARGS)
+    DirectUploadVideoOperator(task_id="upload_video", path=conf("video"), **UPLOAD_ARGS)
+    DirectSendVideoOperator(
+        task_id="send_video", path=conf("video"), threads=conf("threads"), **UPLOAD_ARGS
+    )
+
 with test_dag("dm_upload_then_send") as dm_upload_then_send:
     photo = DirectUploadPhotoOperator(task_id="upload_photo", path=conf("photo"), **UPLOAD_ARGS)
     video = DirectUploadVideoOperator(task_id="upload_video", path=conf("video"), **UPLOAD_ARGS)

@@ -412,6 +412,33 @@ def test_bad_input_is_refused_before_any_request(
     assert emulator.ledger() == []
 
 
+@pytest.mark.parametrize("option", [{"quality": 80}, {"max_side": 640}])
+@pytest.mark.parametrize("operator", ["DirectUploadVideoOperator", "DirectSendVideoOperator"])
+def test_video_operators_refuse_photo_options_at_parse(operator, option):
+    import airflow_provider_dm.operators as operators
+
+    (name,) = option
+    with pytest.raises(TypeError, match=f"{operator} takes no {name}: they apply to photos only"):
+        getattr(operators, operator)(task_id="video", path="clip.mp4", threads=["1"], **option)
+
+
+def test_photo_options_in_default_args_reach_only_the_photo_operators(
+    run_dag, emulator, demo, tmp_path, write_mp4
+):
+    photo = _photo(tmp_path / "p.jpg", size=(1600, 1200))
+    video = write_mp4(tmp_path / "clip.mp4", duration_ms=2000)
+
+    out = run_dag(
+        "dm_upload_photo_options_in_default_args",
+        {"photo": str(photo), "video": str(video), "threads": [demo["group"]]},
+    )
+
+    assert out.state == "success", out.states
+    assert max(out.result("upload_photo")["width"], out.result("upload_photo")["height"]) == 320
+    assert out.result("upload_video")["kind"] == "video"
+    _sent_rows(emulator, out.result("send_video"))
+
+
 def test_uploaded_photo_is_resized_rotated_and_reencoded(
     run_dag, emulator, emulator_server, tmp_path
 ):
