@@ -29,6 +29,8 @@ from airflow_provider_dm.operators.rendered import Coerce, check_literals, choic
 from airflow_provider_dm.operators.upload import (
     MAX_SIDE,
     QUALITY,
+    DirectUploadPhotoOperator,
+    DirectUploadVideoOperator,
     check_photo_options,
     inspect_media,
     media_source,
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from airflow_provider_dm.client.items import Item
 
 LOOK_BACK = 50
+XCOM_RETURN_KEY = "return_value"
 MEDIA_TYPES = ("photo", "video")
 
 
@@ -325,10 +328,37 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        upload, upload_id = self._chained(upload, upload_id, media_id)
         self.upload = upload
         self.upload_id = upload_id
         self.media_id = media_id
         self.path = path
+
+    def _chained(self, upload: Any, upload_id: Any, media_id: Any) -> tuple[Any, Any]:
+        """``upload`` and ``upload_id`` as the send should take them, checked at DAG parse
+        when they are XComs of an upload task: the kind must match, and a key of the record
+        needs ``multiple_outputs``. ``upload_id=up.output["upload_id"]`` alone becomes
+        ``upload=up.output``: the whole record, with the ``media_id`` that the attachment
+        route sends by."""
+        chained = {"upload": upload, "upload_id": upload_id, "media_id": media_id}
+        for name, value in chained.items():
+            task, key = _upload_task(value)
+            if task is not None and task.kind != self.kind:
+                raise ValueError(
+                    f"{name}: comes from {task.task_id}, a {task.kind} upload; "
+                    f"{type(self).__name__} sends a {self.kind}"
+                )
+        task, key = _upload_task(upload_id)
+        if upload is None and media_id is None and task is not None and key == "upload_id":
+            return task.output, None
+        for name, value in chained.items():
+            task, key = _upload_task(value)
+            if task is not None and key != XCOM_RETURN_KEY and not task.multiple_outputs:
+                raise ValueError(
+                    f"{name}: {task.task_id} has multiple_outputs=False, so its {key!r} is no "
+                    f"XCom of its own; chain the whole upload: upload={task.task_id}.output"
+                )
+        return upload, upload_id
 
     def photo_options(self) -> dict[str, Any]:
         """How a photo at ``path`` is prepared (``quality``, ``max_side``); nothing for a video."""
@@ -364,10 +394,26 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         media_id = None if self.media_id in (None, "", "None") else self.media_id
         return cls(upload_id=self.upload_id, media_id=media_id)
 
+    def _check_media_id(self, route: str) -> None:
+        """Before any request: the attachment route sends an upload by its ``media_id``, which
+        a bare ``upload_id`` (a template, a literal) does not carry."""
+        from airflow_provider_dm.client.errors import InvalidInput
+
+        if route != "attachment" or self.upload_id is None or self._upload_values() is not None:
+            return
+        if self.media_id in (None, "", "None"):
+            raise InvalidInput(
+                "upload_id",
+                "the attachment route sends an upload by its media_id, which a bare upload_id "
+                "does not carry; chain the upload task's whole result: "
+                "upload=upload_task.output (or give media_id as well)",
+            )
+
     def plan(self, context: Context, route: str) -> SendPlan:
         from airflow_provider_dm.client.errors import InvalidInput
 
         if self.path is None:
+            self._check_media_id(route)
             return super().plan(context, route)
         if self.upload is not None or self.upload_id is not None:
             raise InvalidInput("path", "give either path or an upload, not both")
@@ -388,13 +434,23 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         return (Photo if self.kind == "photo" else Video).from_upload(upload)
 
 
+def _upload_task(value: Any) -> tuple[Any, str | None]:
+    """The upload operator and the XCom key when ``value`` is ``up.output`` or
+    ``up.output[key]`` of one, else ``(None, None)``."""
+    task = getattr(value, "operator", None)
+    if isinstance(task, (DirectUploadPhotoOperator, DirectUploadVideoOperator)):
+        return task, getattr(value, "key", None)
+    return None, None
+
+
 class DirectSendPhotoOperator(_DirectSendMediaOperator):
     """Send a photo: an earlier upload, or ``path`` uploaded and sent in this task.
 
     :param upload: the whole result of ``DirectUploadPhotoOperator`` (``up.output``): works on
         both media routes (templated).
-    :param upload_id: the upload id (classic route), e.g. ``up.output["upload_id"]``; the
-        attachment route also needs ``media_id`` (templated).
+    :param upload_id: ``up.output["upload_id"]`` of an upload task works on both routes (the
+        send then takes that task's whole result); a bare upload id (a template or a literal)
+        works on the classic route, or on the attachment route with ``media_id`` (templated).
     :param media_id: the messenger media id of the upload (attachment route; templated).
     :param path: a photo to upload and send in one task (templated); the retry of a task that
         already sent it does not upload again.
@@ -420,8 +476,9 @@ class DirectSendVideoOperator(_DirectSendMediaOperator):
 
     :param upload: the whole result of ``DirectUploadVideoOperator`` (``up.output``): works on
         both media routes (templated).
-    :param upload_id: the upload id (classic route), e.g. ``up.output["upload_id"]``; the
-        attachment route also needs ``media_id`` (templated).
+    :param upload_id: ``up.output["upload_id"]`` of an upload task works on both routes (the
+        send then takes that task's whole result); a bare upload id (a template or a literal)
+        works on the classic route, or on the attachment route with ``media_id`` (templated).
     :param media_id: the messenger media id of the upload (attachment route; templated).
     :param path: a local MP4 to upload and send in one task (templated).
 

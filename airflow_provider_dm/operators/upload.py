@@ -1,9 +1,11 @@
 """Upload operators: a photo or an MP4 video goes up once, and its ``Upload`` dict goes to XCom
 (``upload_id``, ``kind``, ``route``, ``media_id``, sizes) for a send task to use.
 
-Chaining: ``DirectSendPhotoOperator(upload=up.output, ...)`` works on both media routes;
-``upload_id=up.output["upload_id"]`` (with ``media_id=up.output["media_id"]`` on the attachment
-route) works too, because these operators push each key of the dict as its own XCom.
+Chaining: ``DirectSendPhotoOperator(upload=up.output, ...)`` works on both media routes.
+``upload_id=up.output["upload_id"]`` works too: the send then takes the upload task's whole
+result (the attachment route needs its ``media_id``). These operators also push each key of
+the dict as its own XCom (``multiple_outputs``), so ``up.output["media_id"]`` can feed a
+``media_id`` elsewhere.
 """
 
 from __future__ import annotations

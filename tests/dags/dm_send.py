@@ -135,6 +135,34 @@ with test_dag("dm_upload_then_send") as dm_upload_then_send:
     )
     DirectSendVideoOperator(task_id="send_video", upload=video.output, **send_args())
 
+with test_dag("dm_upload_id_chain") as dm_upload_id_chain:
+    # The seed's way of chaining: only the upload_id of an upload task. The send takes that
+    # task's whole record, whose media_id the attachment route needs; multiple_outputs=False
+    # (no key of its own for upload_id) works too.
+    photo = DirectUploadPhotoOperator(task_id="upload_photo", path=conf("photo"), **UPLOAD_ARGS)
+    video = DirectUploadVideoOperator(task_id="upload_video", path=conf("video"), **UPLOAD_ARGS)
+    single = DirectUploadPhotoOperator(
+        task_id="upload_single", path=conf("photo"), multiple_outputs=False, **UPLOAD_ARGS
+    )
+    DirectSendPhotoOperator(
+        task_id="send_photo", upload_id=photo.output["upload_id"], **send_args()
+    )
+    DirectSendVideoOperator(
+        task_id="send_video", upload_id=video.output["upload_id"], **send_args()
+    )
+    DirectSendPhotoOperator(
+        task_id="send_single", upload_id=single.output["upload_id"], **send_args()
+    )
+
+with test_dag("dm_upload_id_bare") as dm_upload_id_bare:
+    # A bare upload id, pulled by a template: enough on the classic route only.
+    photo = DirectUploadPhotoOperator(task_id="upload_photo", path=conf("photo"), **UPLOAD_ARGS)
+    photo >> DirectSendPhotoOperator(
+        task_id="send",
+        upload_id="{{ ti.xcom_pull(task_ids='upload_photo', key='upload_id') }}",
+        **send_args(),
+    )
+
 with test_dag("dm_send_mapped") as dm_send_mapped:
 
     @task

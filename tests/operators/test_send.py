@@ -193,6 +193,79 @@ def test_bad_media_type_is_refused_at_parse_and_at_run(run_dag, emulator, demo, 
     assert emulator.requests() == []
 
 
+@pytest.mark.parametrize("conn", sorted(ROUTES))
+def test_chaining_by_upload_id_alone_sends_the_upload(
+    run_dag, emulator, demo, tmp_path, write_mp4, conn
+):
+    photo = _photo(tmp_path / "p.jpg")
+    video = write_mp4(tmp_path / "clip.mp4", duration_ms=3000)
+    conf = {"photo": str(photo), "video": str(video), "threads": [demo["group"]], "conn": conn}
+
+    out = run_dag("dm_upload_id_chain", conf)
+
+    assert out.state == "success", out.states
+    pairs = [("upload_photo", "send_photo"), ("upload_video", "send_video")]
+    pairs.append(("upload_single", "send_single"))
+    rows = _sent_rows(emulator, [out.result(send)[0] for _, send in pairs])
+    key = "media_id" if ROUTES[conn] == "attachment" else "upload_id"
+    for row, (upload, _) in zip(rows, pairs, strict=True):
+        assert row["upload"][key] == out.result(upload)[key]
+
+
+@pytest.mark.parametrize("conn", sorted(ROUTES))
+def test_a_bare_upload_id_is_refused_on_the_attachment_route_before_sending(
+    run_dag, emulator, demo, tmp_path, capsys, conn
+):
+    conf = {"photo": str(_photo(tmp_path / "p.jpg")), "threads": [demo["group"]], "conn": conn}
+
+    out = run_dag("dm_upload_id_bare", conf)
+
+    assert out.state_of("upload_photo") == "success"
+    if ROUTES[conn] == "classic":
+        assert out.state_of("send") == "success"
+        assert len(_sent_rows(emulator, out.result("send"))) == 1
+        return
+    assert out.state_of("send") == "failed"
+    assert out.tries[("send", -1)] == 1, "not retried"
+    assert "chain the upload task's whole result: upload=upload_task.output" in (
+        capsys.readouterr().out
+    )
+    assert not any("broadcast" in r["path"] for r in emulator.requests())
+    assert emulator.ledger() == []
+
+
+def test_chaining_mistakes_are_refused_when_the_dag_is_parsed():
+    from airflow.sdk import DAG
+
+    from airflow_provider_dm.operators import (
+        DirectSendPhotoOperator,
+        DirectUploadPhotoOperator,
+        DirectUploadVideoOperator,
+    )
+
+    with DAG("chaining_mistakes", schedule=None):
+        video = DirectUploadVideoOperator(task_id="upload_video", path="clip.mp4")
+        single = DirectUploadPhotoOperator(
+            task_id="upload_single", path="p.jpg", multiple_outputs=False
+        )
+        with pytest.raises(
+            ValueError, match="upload_id: comes from upload_video, a video upload; "
+        ):
+            DirectSendPhotoOperator(task_id="a", upload_id=video.output["upload_id"], threads=["1"])
+        with pytest.raises(ValueError, match="upload: comes from upload_video, a video upload"):
+            DirectSendPhotoOperator(task_id="b", upload=video.output, threads=["1"])
+        with pytest.raises(
+            ValueError,
+            match=r"upload_id: upload_single has multiple_outputs=False.*=upload_single\.output",
+        ):
+            DirectSendPhotoOperator(
+                task_id="c",
+                upload_id=single.output["upload_id"],
+                media_id=single.output["media_id"],
+                threads=["1"],
+            )
+
+
 def test_mapping_over_destinations_and_texts(run_dag, emulator, demo):
     threads = [demo["group"], demo["alice_thread"]]
     texts = ["First mapped text", "Second mapped text", "Third mapped text"]
