@@ -50,10 +50,14 @@ class DirectFetchInboxOperator(DirectBaseOperator):
         summary, refused past ``summary_limit`` threads.
     :param page_size: threads per inbox page (templated).
     :param summary_limit: the most threads a summary may hold.
+    :param dry_run: ignored: this operator only reads.
+    :return: without ``output_path``, a list with one small dict per thread, newest activity
+        first: ``{thread_id, title, users: [{pk, username}], last_activity_at, unseen,
+        pending, last_item}``, so ``inbox.output.map(lambda t: t["thread_id"])`` can feed
+        ``.expand()``; with it, ``{path, count, newest_timestamp}``.
 
-    The summary XCom is a list, one small dict per thread, newest activity first:
-    ``{thread_id, title, users: [{pk, username}], last_activity_at, unseen, pending,
-    last_item}``; so ``inbox.output.map(lambda t: t["thread_id"])`` can feed ``.expand()``.
+    Templated values are read as Jinja renders them: ``"50"`` and ``50``, ``"True"`` and
+    ``True``, ``"None"`` and ``None`` mean the same.
     """
 
     template_fields: Sequence[str] = ("direct_conn_id", "since", "output_path", *RENDERED)

@@ -49,6 +49,10 @@ if TYPE_CHECKING:
 LOOK_BACK = 50
 XCOM_RETURN_KEY = "return_value"
 MEDIA_TYPES = ("photo", "video")
+# The media share's templated choice, and what its rendered value means.
+MEDIA_SHARE_RENDERED: dict[str, Coerce] = {
+    "media_type": partial(choice, choices=MEDIA_TYPES, optional=False)
+}
 
 
 @dataclass(frozen=True)
@@ -82,15 +86,21 @@ def _has_usernames(recipients: Any) -> bool:
 
 
 class DirectSendBaseOperator(DirectBaseOperator):
-    """Send one item to every destination, at most once each across retries.
+    """Send one item to every destination, at most once each across retries; subclasses
+    implement ``build_item`` (or ``plan``).
 
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
-    :param look_back: how many of a thread's newest items a retry searches for an earlier send.
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
     """
 
     template_fields: Sequence[str] = ("direct_conn_id", "recipients", "threads")
@@ -221,9 +231,21 @@ class DirectSendBaseOperator(DirectBaseOperator):
 
 
 class DirectSendMessageOperator(DirectSendBaseOperator):
-    """Send a text message (at most 1000 characters).
+    """Send a text message to every destination.
 
-    :param text: the message (templated).
+    :param text: the message, at most 1000 characters (templated).
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
     """
 
     template_fields: Sequence[str] = (*DirectSendBaseOperator.template_fields, "text")
@@ -239,10 +261,22 @@ class DirectSendMessageOperator(DirectSendBaseOperator):
 
 
 class DirectSendLinkOperator(DirectSendBaseOperator):
-    """Send a message with clickable links.
+    """Send a message with clickable links to every destination.
 
     :param text: the message; every URL of ``urls`` must stand in it (templated).
     :param urls: the links (templated); None takes the URLs found in the text.
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
     """
 
     template_fields: Sequence[str] = (*DirectSendBaseOperator.template_fields, "text", "urls")
@@ -260,9 +294,21 @@ class DirectSendLinkOperator(DirectSendBaseOperator):
 
 
 class DirectShareProfileOperator(DirectSendBaseOperator):
-    """Share a user's profile.
+    """Share a user's profile with every destination.
 
     :param user_id: the numeric id of the profile to share (templated).
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
     """
 
     template_fields: Sequence[str] = (*DirectSendBaseOperator.template_fields, "user_id")
@@ -278,10 +324,22 @@ class DirectShareProfileOperator(DirectSendBaseOperator):
 
 
 class DirectShareMediaOperator(DirectSendBaseOperator):
-    """Share a feed post.
+    """Share a feed post with every destination.
 
     :param media_id: the post, as ``"{pk}_{owner_pk}"`` or bare digits (templated).
-    :param media_type: what the post is, ``"photo"`` or ``"video"`` (templated).
+    :param media_type: what the post is: ``"photo"`` (default) or ``"video"`` (templated).
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
     """
 
     template_fields: Sequence[str] = (
@@ -294,16 +352,12 @@ class DirectShareMediaOperator(DirectSendBaseOperator):
         super().__init__(**kwargs)
         self.media_id = media_id
         self.media_type = media_type
-        check_literals(self.RENDERED, self)
-
-    RENDERED: ClassVar[dict[str, Coerce]] = {
-        "media_type": partial(choice, choices=MEDIA_TYPES, optional=False)
-    }
+        check_literals(MEDIA_SHARE_RENDERED, self)
 
     def build_item(self, context: Context) -> Item:
         from airflow_provider_dm.client.items import MediaShare
 
-        return MediaShare(self.media_id, **rendered_values(self.RENDERED, self))
+        return MediaShare(self.media_id, **rendered_values(MEDIA_SHARE_RENDERED, self))
 
 
 class _DirectSendMediaOperator(DirectSendBaseOperator):
@@ -454,8 +508,20 @@ class DirectSendPhotoOperator(_DirectSendMediaOperator):
     :param media_id: the messenger media id of the upload (attachment route; templated).
     :param path: a photo to upload and send in one task (templated); the retry of a task that
         already sent it does not upload again.
-    :param quality: JPEG quality for ``path``, 1..95.
-    :param max_side: the longest side for ``path``, in pixels.
+    :param quality: JPEG quality for ``path``, 1..95 (default 70).
+    :param max_side: the longest side for ``path``, in pixels (default 1080).
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
     """
 
     kind = "photo"
@@ -481,6 +547,18 @@ class DirectSendVideoOperator(_DirectSendMediaOperator):
         works on the classic route, or on the attachment route with ``media_id`` (templated).
     :param media_id: the messenger media id of the upload (attachment route; templated).
     :param path: a local MP4 to upload and send in one task (templated).
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
 
     It takes no ``quality`` or ``max_side``: a video is uploaded as it is.
     """

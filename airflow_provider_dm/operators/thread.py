@@ -43,11 +43,14 @@ class DirectFetchThreadOperator(DirectBaseOperator):
         XCom is ``{"path", "thread_id", "count", "newest_item_id", "newest_timestamp"}``.
     :param page_size: items per page (templated).
     :param summary_limit: the most items a summary may hold.
+    :param dry_run: ignored: this operator only reads.
+    :return: without ``output_path``, a list with one small dict per item, newest first:
+        ``{item_id, user_id, username, item_type, text, timestamp}`` (``text`` is a preview
+        for non-text items); with it, ``{path, thread_id, count, newest_item_id,
+        newest_timestamp, newest_cursor}``.
 
-    ``newest_item_id`` is the newest item's id: pass it as ``since_item_id`` next time. The
-    export's XCom also holds it as ``newest_cursor``, its former name, for one more release.
-    The summary XCom is a list, one small dict per item, newest first: ``{item_id, user_id,
-    username, item_type, text, timestamp}`` (``text`` is a preview for non-text items).
+    ``newest_item_id`` is the newest item's id: pass it as ``since_item_id`` next time.
+    ``newest_cursor`` is its former name, kept in the XCom for one more release.
     """
 
     template_fields: Sequence[str] = (

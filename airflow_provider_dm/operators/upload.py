@@ -152,10 +152,14 @@ class DirectUploadPhotoOperator(_DirectUploadOperator):
     ratios and ``max_side``).
 
     :param path: a local path or an ``ObjectStoragePath`` URL (templated).
-    :param quality: JPEG quality, 1..95.
-    :param max_side: the longest side after resizing, in pixels.
-    :param dry_run: validate and describe the photo without uploading (else the connection's
+    :param quality: JPEG quality, 1..95 (default 70).
+    :param max_side: the longest side after resizing, in pixels (default 1080).
+    :param dry_run: validate and describe the photo without uploading (None: the connection's
         ``dry_run`` extra decides).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :return: the upload, ``{upload_id, media_id, kind, route, width, height, duration_ms,
+        bytes}``, each key also pushed as its own XCom (``multiple_outputs``); in a dry run
+        ``upload_id`` and ``media_id`` are None and ``dry_run`` is True.
     """
 
     kind = "photo"
@@ -178,8 +182,12 @@ class DirectUploadVideoOperator(_DirectUploadOperator):
     ``max_side``: a video is uploaded as it is.
 
     :param path: a local MP4 file (templated).
-    :param dry_run: validate and describe the video without uploading (else the connection's
+    :param dry_run: validate and describe the video without uploading (None: the connection's
         ``dry_run`` extra decides).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :return: the upload, ``{upload_id, media_id, kind, route, width, height, duration_ms,
+        bytes}``, each key also pushed as its own XCom (``multiple_outputs``); in a dry run
+        ``upload_id`` and ``media_id`` are None and ``dry_run`` is True.
     """
 
     kind = "video"

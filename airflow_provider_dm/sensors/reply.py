@@ -49,9 +49,11 @@ class DirectReplySensor(DirectHookMixin, BaseSensorOperator):
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
     :param after_item_id: deprecated alias of ``since_item_id`` (warns).
     :param after: deprecated alias of ``since`` (warns).
+    :return: the first reply after the mark, ``{thread_id, item_id, user_id, item_type, text,
+        timestamp}`` (timestamp ISO-8601 UTC).
 
-    The XCom is the first reply after the mark:
-    ``{thread_id, item_id, user_id, item_type, text, timestamp}`` (timestamp ISO-8601 UTC).
+    ``poke_interval``, ``timeout`` and ``mode`` are the ones of every Airflow sensor; a wait
+    that times out fails the task with a message naming the thread and the conditions.
     """
 
     template_fields: Sequence[str] = (
