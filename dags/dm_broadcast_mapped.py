@@ -20,7 +20,7 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import dag, task
 
-from airflow_provider_dm.operators.send import DirectSendMessageOperator
+from airflow_provider_dm.operators import DirectSendMessageOperator
 
 DESTINATIONS = Path(__file__).parent / "data" / "destinations.json"
 

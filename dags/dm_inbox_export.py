@@ -14,8 +14,7 @@ import json
 import pendulum
 from airflow.sdk import ObjectStoragePath, dag, task
 
-from airflow_provider_dm.operators.inbox import DirectFetchInboxOperator
-from airflow_provider_dm.operators.thread import DirectFetchThreadOperator
+from airflow_provider_dm.operators import DirectFetchInboxOperator, DirectFetchThreadOperator
 
 EXPORT_DIR = "{{ var.value.get('DM_EXPORT_DIR', '/tmp/dm_exports') }}/{{ dag_run.run_after | ds }}"
 SINCE = "{{ prev_data_interval_end_success }}"

@@ -22,8 +22,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from airflow_provider_dm.operators.send import DirectSendMessageOperator
-from airflow_provider_dm.sensors.reply import DirectReplySensor
+from airflow_provider_dm.operators import DirectSendMessageOperator
+from airflow_provider_dm.sensors import DirectReplySensor
 
 THREAD = "340282366841710300949128000000000000001"  # the conversation with carol_demo
 YES_OR_NO = r"(?i)\b(yes|no)\b"

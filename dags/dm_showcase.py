@@ -17,17 +17,15 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import chain, dag, task
 
-from airflow_provider_dm.operators.inbox import DirectFetchInboxOperator
-from airflow_provider_dm.operators.send import (
+from airflow_provider_dm.operators import (
+    DirectFetchInboxOperator,
+    DirectFetchThreadOperator,
     DirectSendLinkOperator,
     DirectSendMessageOperator,
     DirectSendPhotoOperator,
     DirectSendVideoOperator,
     DirectShareMediaOperator,
     DirectShareProfileOperator,
-)
-from airflow_provider_dm.operators.thread import DirectFetchThreadOperator
-from airflow_provider_dm.operators.upload import (
     DirectUploadPhotoOperator,
     DirectUploadVideoOperator,
 )

@@ -1,11 +1,16 @@
-"""The base of every Direct operator: the connection, one cached hook, dry runs, and one place
-that turns what a retry cannot fix (bad input, a refused password, a spam block) into a task
-failure without retries, marking the account blocked where that applies."""
+"""What every Direct task shares, in one place: the connection, one cached hook, and the
+translation of what a retry cannot fix (bad input, a refused password, a spam block) into a
+task failure without retries, marking the account blocked where that applies.
+
+``DirectHookMixin`` holds it for the operators and the reply sensor alike;
+``DirectBaseOperator`` adds dry runs and the ``execution_timeout`` deadline, and its
+subclasses implement ``run`` only."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -19,38 +24,61 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class DirectBaseOperator(BaseOperator):
+class DirectHookMixin(BaseOperator):
+    """The connection, the hook and the fail-fast translation of a Direct operator or sensor.
+
+    Mixed in before the Airflow base (``class S(DirectHookMixin, BaseSensorOperator)``). It is
+    a ``BaseOperator`` itself so that Airflow fills ``direct_conn_id`` from ``default_args``
+    like any operator argument.
+
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    """
+
+    template_fields: Sequence[str] = ("direct_conn_id",)
+
+    def __init__(self, *, direct_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.direct_conn_id = direct_conn_id
+
+    def hook_options(self) -> dict[str, Any]:
+        """Keyword arguments of the hook besides the connection id (none by default)."""
+        return {}
+
+    @cached_property
+    def hook(self) -> DirectHook:
+        """The hook of this task (built after the templates are rendered)."""
+        return DirectHook(self.direct_conn_id, **self.hook_options())
+
+    @contextmanager
+    def failing_fast(self) -> Iterator[None]:
+        """What a retry cannot fix fails the task without retries (``DirectHook.failing_fast``)."""
+        with self.hook.failing_fast():
+            yield
+
+
+class DirectBaseOperator(DirectHookMixin):
     """Runs ``run`` with a hook on ``direct_conn_id``; subclasses implement ``run`` only.
 
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: validate and prepare, send nothing (None: the connection's ``dry_run``
         extra decides). Operators that only read ignore it.
+    :return: what ``run`` returns, as the task's XCom.
     """
 
-    template_fields: Sequence[str] = ("direct_conn_id",)
-
-    def __init__(
-        self,
-        *,
-        direct_conn_id: str = DEFAULT_CONN_ID,
-        dry_run: bool | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, dry_run: bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if dry_run is not None and not isinstance(dry_run, bool):
             raise ValueError(f"dry_run: must be True, False or None, got {dry_run!r}")
-        self.direct_conn_id = direct_conn_id
         self.dry_run = dry_run
 
-    @cached_property
-    def hook(self) -> DirectHook:
-        """The hook of this task (built after the templates are rendered)."""
-        return DirectHook(self.direct_conn_id, dry_run=self.dry_run)
+    def hook_options(self) -> dict[str, Any]:
+        """The operator's ``dry_run`` goes to the hook."""
+        return {"dry_run": self.dry_run}
 
     def execute(self, context: Context) -> Any:
         """``run`` inside the hook's fail-fast translation, bounded by ``execution_timeout``."""
         self.hook.deadline = task_deadline(self.execution_timeout, context)
-        with self.hook.failing_fast():
+        with self.failing_fast():
             return self.run(context)
 
     def run(self, context: Context) -> Any:

@@ -4,10 +4,19 @@ XCom summary or, for large inboxes, a JSON Lines export on shared storage."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.export import collect, iso, output_path_value, parse_since
+from airflow_provider_dm.operators.rendered import (
+    Coerce,
+    check_literals,
+    choice,
+    flag,
+    rendered_values,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -16,20 +25,22 @@ if TYPE_CHECKING:
 
 SELECTED_FILTERS = ("unread", "flagged")
 SUMMARY_LIMIT = 1000
-
-
-def _positive_or_none(name: str, value: Any) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValueError(f"{name}: must be a positive integer or None, got {value!r}")
+# The templated arguments besides since and output_path, and what their rendered values mean.
+RENDERED: dict[str, Coerce] = {
+    "pending": flag,
+    "selected_filter": partial(choice, choices=SELECTED_FILTERS, optional=True),
+    "max_threads": partial(whole_number, optional=True),
+    "page_size": partial(whole_number, optional=False),
+}
 
 
 class DirectFetchInboxOperator(DirectBaseOperator):
     """Fetch every inbox thread, page by page, newest activity first.
 
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
-    :param pending: read the pending inbox (message requests) instead.
-    :param selected_filter: ``"unread"`` or ``"flagged"``, or None for all threads.
-    :param max_threads: stop after this many threads.
+    :param pending: read the pending inbox (message requests) instead (templated).
+    :param selected_filter: ``"unread"`` or ``"flagged"``, or None for all threads (templated).
+    :param max_threads: stop after this many threads (templated).
     :param since: only threads with activity after this moment (templated; a datetime or an
         ISO-8601 string, e.g. ``"{{ prev_data_interval_end_success }}"`` for daily
         incremental fetches; empty or ``"None"`` means everything).
@@ -37,15 +48,19 @@ class DirectFetchInboxOperator(DirectBaseOperator):
         one JSON object per thread (raw payload included) is written there atomically and the
         XCom is ``{"path", "count", "newest_timestamp"}``. Without it the XCom is a compact
         summary, refused past ``summary_limit`` threads.
-    :param page_size: threads per inbox page.
+    :param page_size: threads per inbox page (templated).
     :param summary_limit: the most threads a summary may hold.
+    :param dry_run: ignored: this operator only reads.
+    :return: without ``output_path``, a list with one small dict per thread, newest activity
+        first: ``{thread_id, title, users: [{pk, username}], last_activity_at, unseen,
+        pending, last_item}``, so ``inbox.output.map(lambda t: t["thread_id"])`` can feed
+        ``.expand()``; with it, ``{path, count, newest_timestamp}``.
 
-    The summary XCom is a list, one small dict per thread, newest activity first:
-    ``{thread_id, title, users: [{pk, username}], last_activity_at, unseen, pending,
-    last_item}``; so ``inbox.output.map(lambda t: t["thread_id"])`` can feed ``.expand()``.
+    Templated values are read as Jinja renders them: ``"50"`` and ``50``, ``"True"`` and
+    ``True``, ``"None"`` and ``None`` mean the same.
     """
 
-    template_fields: Sequence[str] = ("direct_conn_id", "since", "output_path")
+    template_fields: Sequence[str] = ("direct_conn_id", "since", "output_path", *RENDERED)
     ui_color = "#f3e5f5"
 
     def __init__(
@@ -61,16 +76,7 @@ class DirectFetchInboxOperator(DirectBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not isinstance(pending, bool):
-            raise ValueError(f"pending: must be True or False, got {pending!r}")
-        if selected_filter not in (None, *SELECTED_FILTERS):
-            raise ValueError(
-                f"selected_filter: must be one of {SELECTED_FILTERS} or None, "
-                f"got {selected_filter!r}"
-            )
-        _positive_or_none("max_threads", max_threads)
-        _positive_or_none("page_size", page_size)
-        _positive_or_none("summary_limit", summary_limit)
+        whole_number("summary_limit", summary_limit, optional=False)
         self.pending = pending
         self.selected_filter = selected_filter
         self.max_threads = max_threads
@@ -78,23 +84,19 @@ class DirectFetchInboxOperator(DirectBaseOperator):
         self.output_path = output_path
         self.page_size = page_size
         self.summary_limit = summary_limit
+        check_literals(RENDERED, self)
 
     def run(self, context: Context) -> dict[str, Any] | list[dict[str, Any]]:
         """Page through the listing into a summary list or an export file."""
+        values = rendered_values(RENDERED, self)
         since = parse_since(self.since)
         output_path = output_path_value(self.output_path)
         client = self.hook.get_conn()
-        threads = client.iter_inbox(
-            pending=self.pending,
-            selected_filter=self.selected_filter,
-            page_size=self.page_size,
-            since=since,
-            max_threads=self.max_threads,
-        )
+        threads = client.iter_inbox(**values, since=since)
         self.log.info(
             "Fetching the %s inbox%s%s",
-            "pending" if self.pending else "main",
-            f" (filter {self.selected_filter})" if self.selected_filter else "",
+            "pending" if values["pending"] else "main",
+            f" (filter {values['selected_filter']})" if values["selected_filter"] else "",
             f" since {iso(since)}" if since else "",
         )
         summaries, count = collect(

@@ -19,15 +19,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_dm.operators.base import DirectBaseOperator
+from airflow_provider_dm.operators.rendered import Coerce, check_literals, choice, rendered_values
 from airflow_provider_dm.operators.upload import (
+    MAX_SIDE,
+    QUALITY,
+    DirectUploadPhotoOperator,
+    DirectUploadVideoOperator,
     check_photo_options,
     inspect_media,
     media_source,
+    refuse_photo_options,
     upload_media,
 )
 
@@ -40,6 +47,12 @@ if TYPE_CHECKING:
     from airflow_provider_dm.client.items import Item
 
 LOOK_BACK = 50
+XCOM_RETURN_KEY = "return_value"
+MEDIA_TYPES = ("photo", "video")
+# The media share's templated choice, and what its rendered value means.
+MEDIA_SHARE_RENDERED: dict[str, Coerce] = {
+    "media_type": partial(choice, choices=MEDIA_TYPES, optional=False)
+}
 
 
 @dataclass(frozen=True)
@@ -73,15 +86,21 @@ def _has_usernames(recipients: Any) -> bool:
 
 
 class DirectSendBaseOperator(DirectBaseOperator):
-    """Send one item to every destination, at most once each across retries.
+    """Send one item to every destination, at most once each across retries; subclasses
+    implement ``build_item`` (or ``plan``).
 
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
-    :param look_back: how many of a thread's newest items a retry searches for an earlier send.
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
     """
 
     template_fields: Sequence[str] = ("direct_conn_id", "recipients", "threads")
@@ -211,9 +230,21 @@ class DirectSendBaseOperator(DirectBaseOperator):
 
 
 class DirectSendMessageOperator(DirectSendBaseOperator):
-    """Send a text message (at most 1000 characters).
+    """Send a text message to every destination.
 
-    :param text: the message (templated).
+    :param text: the message, at most 1000 characters (templated).
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
     """
 
     template_fields: Sequence[str] = (*DirectSendBaseOperator.template_fields, "text")
@@ -229,10 +260,22 @@ class DirectSendMessageOperator(DirectSendBaseOperator):
 
 
 class DirectSendLinkOperator(DirectSendBaseOperator):
-    """Send a message with clickable links.
+    """Send a message with clickable links to every destination.
 
     :param text: the message; every URL of ``urls`` must stand in it (templated).
     :param urls: the links (templated); None takes the URLs found in the text.
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
     """
 
     template_fields: Sequence[str] = (*DirectSendBaseOperator.template_fields, "text", "urls")
@@ -250,9 +293,21 @@ class DirectSendLinkOperator(DirectSendBaseOperator):
 
 
 class DirectShareProfileOperator(DirectSendBaseOperator):
-    """Share a user's profile.
+    """Share a user's profile with every destination.
 
     :param user_id: the numeric id of the profile to share (templated).
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
     """
 
     template_fields: Sequence[str] = (*DirectSendBaseOperator.template_fields, "user_id")
@@ -268,25 +323,40 @@ class DirectShareProfileOperator(DirectSendBaseOperator):
 
 
 class DirectShareMediaOperator(DirectSendBaseOperator):
-    """Share a feed post.
+    """Share a feed post with every destination.
 
     :param media_id: the post, as ``"{pk}_{owner_pk}"`` or bare digits (templated).
-    :param media_type: ``"photo"`` or ``"video"``.
+    :param media_type: what the post is: ``"photo"`` (default) or ``"video"`` (templated).
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
     """
 
-    template_fields: Sequence[str] = (*DirectSendBaseOperator.template_fields, "media_id")
+    template_fields: Sequence[str] = (
+        *DirectSendBaseOperator.template_fields,
+        "media_id",
+        "media_type",
+    )
 
     def __init__(self, *, media_id: str, media_type: str = "photo", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if media_type not in ("photo", "video"):
-            raise ValueError(f"media_type: must be photo or video, got {media_type!r}")
         self.media_id = media_id
         self.media_type = media_type
+        check_literals(MEDIA_SHARE_RENDERED, self)
 
     def build_item(self, context: Context) -> Item:
         from airflow_provider_dm.client.items import MediaShare
 
-        return MediaShare(self.media_id, self.media_type)
+        return MediaShare(self.media_id, **rendered_values(MEDIA_SHARE_RENDERED, self))
 
 
 class _DirectSendMediaOperator(DirectSendBaseOperator):
@@ -308,18 +378,44 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         upload_id: Any = None,
         media_id: Any = None,
         path: Any = None,
-        quality: int = 70,
-        max_side: int = 1080,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        check_photo_options(quality, max_side)
+        upload, upload_id = self._chained(upload, upload_id, media_id)
         self.upload = upload
         self.upload_id = upload_id
         self.media_id = media_id
         self.path = path
-        self.quality = quality
-        self.max_side = max_side
+
+    def _chained(self, upload: Any, upload_id: Any, media_id: Any) -> tuple[Any, Any]:
+        """``upload`` and ``upload_id`` as the send should take them, checked at DAG parse
+        when they are XComs of an upload task: the kind must match, and a key of the record
+        needs ``multiple_outputs``. ``upload_id=up.output["upload_id"]`` alone becomes
+        ``upload=up.output``: the whole record, with the ``media_id`` that the attachment
+        route sends by."""
+        chained = {"upload": upload, "upload_id": upload_id, "media_id": media_id}
+        for name, value in chained.items():
+            task, key = _upload_task(value)
+            if task is not None and task.kind != self.kind:
+                raise ValueError(
+                    f"{name}: comes from {task.task_id}, a {task.kind} upload; "
+                    f"{type(self).__name__} sends a {self.kind}"
+                )
+        task, key = _upload_task(upload_id)
+        if upload is None and media_id is None and task is not None and key == "upload_id":
+            return task.output, None
+        for name, value in chained.items():
+            task, key = _upload_task(value)
+            if task is not None and key != XCOM_RETURN_KEY and not task.multiple_outputs:
+                raise ValueError(
+                    f"{name}: {task.task_id} has multiple_outputs=False, so its {key!r} is no "
+                    f"XCom of its own; chain the whole upload: upload={task.task_id}.output"
+                )
+        return upload, upload_id
+
+    def photo_options(self) -> dict[str, Any]:
+        """How a photo at ``path`` is prepared (``quality``, ``max_side``); nothing for a video."""
+        return {}
 
     def _upload_values(self) -> dict[str, Any] | None:
         """The whole upload dict when one was given (``upload``, or ``upload_id`` fed with a
@@ -351,39 +447,53 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         media_id = None if self.media_id in (None, "", "None") else self.media_id
         return cls(upload_id=self.upload_id, media_id=media_id)
 
+    def _check_media_id(self, route: str) -> None:
+        """Before any request: the attachment route sends an upload by its ``media_id``, which
+        a bare ``upload_id`` (a template, a literal) does not carry."""
+        from airflow_provider_dm.client.errors import InvalidInput
+
+        if route != "attachment" or self.upload_id is None or self._upload_values() is not None:
+            return
+        if self.media_id in (None, "", "None"):
+            raise InvalidInput(
+                "upload_id",
+                "the attachment route sends an upload by its media_id, which a bare upload_id "
+                "does not carry; chain the upload task's whole result: "
+                "upload=upload_task.output (or give media_id as well)",
+            )
+
     def plan(self, context: Context, route: str) -> SendPlan:
         from airflow_provider_dm.client.errors import InvalidInput
 
         if self.path is None:
+            self._check_media_id(route)
             return super().plan(context, route)
         if self.upload is not None or self.upload_id is not None:
             raise InvalidInput("path", "give either path or an upload, not both")
-        checked = inspect_media(
-            self.kind,
-            media_source(self.path, self.kind),
-            quality=self.quality,
-            max_side=self.max_side,
-        )
+        photo_options = self.photo_options()
+        checked = inspect_media(self.kind, media_source(self.path, self.kind), **photo_options)
         preview = {**checked.description, "path": str(self.path)}
-        key = json.dumps(
-            {
-                "kind": self.kind,
-                "path": str(self.path),
-                "quality": self.quality,
-                "max_side": self.max_side,
-            },
-            sort_keys=True,
-        )
+        # A video's key keeps the photo defaults it held when videos took these options too,
+        # so that a retry across that change derives the same client_context.
+        options = {"quality": QUALITY, "max_side": MAX_SIDE, **photo_options}
+        key = json.dumps({"kind": self.kind, "path": str(self.path), **options}, sort_keys=True)
         return SendPlan(key, preview, lambda client: self._upload_and_build(client, checked.source))
 
     def _upload_and_build(self, client: DirectClient, source: Any) -> Item:
         from airflow_provider_dm.client.items import Photo, Video
 
-        upload = upload_media(
-            client, self.kind, source, quality=self.quality, max_side=self.max_side
-        )
+        upload = upload_media(client, self.kind, source, **self.photo_options())
         self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
         return (Photo if self.kind == "photo" else Video).from_upload(upload)
+
+
+def _upload_task(value: Any) -> tuple[Any, str | None]:
+    """The upload operator and the XCom key when ``value`` is ``up.output`` or
+    ``up.output[key]`` of one, else ``(None, None)``."""
+    task = getattr(value, "operator", None)
+    if isinstance(task, (DirectUploadPhotoOperator, DirectUploadVideoOperator)):
+        return task, getattr(value, "key", None)
+    return None, None
 
 
 class DirectSendPhotoOperator(_DirectSendMediaOperator):
@@ -391,16 +501,39 @@ class DirectSendPhotoOperator(_DirectSendMediaOperator):
 
     :param upload: the whole result of ``DirectUploadPhotoOperator`` (``up.output``): works on
         both media routes (templated).
-    :param upload_id: the upload id (classic route), e.g. ``up.output["upload_id"]``; the
-        attachment route also needs ``media_id`` (templated).
+    :param upload_id: ``up.output["upload_id"]`` of an upload task works on both routes (the
+        send then takes that task's whole result); a bare upload id (a template or a literal)
+        works on the classic route, or on the attachment route with ``media_id`` (templated).
     :param media_id: the messenger media id of the upload (attachment route; templated).
     :param path: a photo to upload and send in one task (templated); the retry of a task that
         already sent it does not upload again.
-    :param quality: JPEG quality for ``path``, 1..95.
-    :param max_side: the longest side for ``path``, in pixels.
+    :param quality: JPEG quality for ``path``, 1..95 (default 70).
+    :param max_side: the longest side for ``path``, in pixels (default 1080).
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
     """
 
     kind = "photo"
+
+    def __init__(self, *, quality: int = QUALITY, max_side: int = MAX_SIDE, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        check_photo_options(quality, max_side)
+        self.quality = quality
+        self.max_side = max_side
+
+    def photo_options(self) -> dict[str, Any]:
+        """``quality`` and ``max_side``."""
+        return {"quality": self.quality, "max_side": self.max_side}
 
 
 class DirectSendVideoOperator(_DirectSendMediaOperator):
@@ -408,10 +541,29 @@ class DirectSendVideoOperator(_DirectSendMediaOperator):
 
     :param upload: the whole result of ``DirectUploadVideoOperator`` (``up.output``): works on
         both media routes (templated).
-    :param upload_id: the upload id (classic route), e.g. ``up.output["upload_id"]``; the
-        attachment route also needs ``media_id`` (templated).
+    :param upload_id: ``up.output["upload_id"]`` of an upload task works on both routes (the
+        send then takes that task's whole result); a bare upload id (a template or a literal)
+        works on the classic route, or on the attachment route with ``media_id`` (templated).
     :param media_id: the messenger media id of the upload (attachment route; templated).
     :param path: a local MP4 to upload and send in one task (templated).
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
+
+    It takes no ``quality`` or ``max_side``: a video is uploaded as it is.
     """
 
     kind = "video"
+
+    def __init__(self, **kwargs: Any) -> None:
+        refuse_photo_options(type(self).__name__, kwargs)
+        super().__init__(**kwargs)

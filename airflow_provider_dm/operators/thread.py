@@ -4,10 +4,17 @@ Lines export, with incremental fetches by time or by the last item seen."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.export import collect, iso, output_path_value, parse_since
+from airflow_provider_dm.operators.rendered import (
+    Coerce,
+    check_literals,
+    rendered_values,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -15,6 +22,11 @@ if TYPE_CHECKING:
     from airflow_provider_dm.client import ThreadItem
 
 SUMMARY_LIMIT = 5000
+# The templated counts, and what their rendered values mean.
+RENDERED: dict[str, Coerce] = {
+    "max_items": partial(whole_number, optional=True),
+    "page_size": partial(whole_number, optional=False),
+}
 
 
 class DirectFetchThreadOperator(DirectBaseOperator):
@@ -22,19 +34,23 @@ class DirectFetchThreadOperator(DirectBaseOperator):
 
     :param thread_id: the thread (templated; an ``XComArg`` works, and so does ``.expand()``).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
-    :param max_items: stop after this many items.
+    :param max_items: stop after this many items (templated).
     :param since: only items sent after this moment (templated; datetime or ISO-8601 string).
     :param since_item_id: only items newer than this item id (templated), e.g. the
-        ``newest_cursor`` of the previous run.
+        ``newest_item_id`` of the previous run.
     :param output_path: a local path or any ``ObjectStoragePath`` URL (templated). When set,
         one JSON object per item (raw payload included) is written there atomically and the
-        XCom is ``{"path", "thread_id", "count", "newest_cursor", "newest_timestamp"}``.
-    :param page_size: items per page.
+        XCom is ``{"path", "thread_id", "count", "newest_item_id", "newest_timestamp"}``.
+    :param page_size: items per page (templated).
     :param summary_limit: the most items a summary may hold.
+    :param dry_run: ignored: this operator only reads.
+    :return: without ``output_path``, a list with one small dict per item, newest first:
+        ``{item_id, user_id, username, item_type, text, timestamp}`` (``text`` is a preview
+        for non-text items); with it, ``{path, thread_id, count, newest_item_id,
+        newest_timestamp, newest_cursor}``.
 
-    ``newest_cursor`` is the newest item's id: pass it as ``since_item_id`` next time. The
-    summary XCom is a list, one small dict per item, newest first: ``{item_id, user_id,
-    username, item_type, text, timestamp}`` (``text`` is a preview for non-text items).
+    ``newest_item_id`` is the newest item's id: pass it as ``since_item_id`` next time.
+    ``newest_cursor`` is its former name, kept in the XCom for one more release.
     """
 
     template_fields: Sequence[str] = (
@@ -43,6 +59,7 @@ class DirectFetchThreadOperator(DirectBaseOperator):
         "since",
         "since_item_id",
         "output_path",
+        *RENDERED,
     )
     ui_color = "#f3e5f5"
 
@@ -59,15 +76,7 @@ class DirectFetchThreadOperator(DirectBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        for name, value in (
-            ("max_items", max_items),
-            ("page_size", page_size),
-            ("summary_limit", summary_limit),
-        ):
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
-            ):
-                raise ValueError(f"{name}: must be a positive integer or None, got {value!r}")
+        whole_number("summary_limit", summary_limit, optional=False)
         self.thread_id = thread_id
         self.max_items = max_items
         self.since = since
@@ -75,9 +84,11 @@ class DirectFetchThreadOperator(DirectBaseOperator):
         self.output_path = output_path
         self.page_size = page_size
         self.summary_limit = summary_limit
+        check_literals(RENDERED, self)
 
     def run(self, context: Context) -> dict[str, Any] | list[dict[str, Any]]:
         """Page through the listing into a summary list or an export file."""
+        values = rendered_values(RENDERED, self)
         thread_id = _thread_id(self.thread_id)
         since = parse_since(self.since)
         since_item_id = _since_item_id(self.since_item_id)
@@ -89,11 +100,7 @@ class DirectFetchThreadOperator(DirectBaseOperator):
         if thread.viewer_id is not None:
             usernames[thread.viewer_id] = hook.settings.username
         items = client.iter_thread_items(
-            thread_id,
-            page_size=self.page_size,
-            since=since,
-            since_item_id=since_item_id,
-            max_items=self.max_items,
+            thread_id, **values, since=since, since_item_id=since_item_id
         )
         self.log.info("Fetching thread %s (%s)", thread_id, thread.title)
 
@@ -112,12 +119,15 @@ class DirectFetchThreadOperator(DirectBaseOperator):
             return summaries
         self.log.info("Exported %d items of thread %s to %s", count, thread_id, output_path)
         newest = items.newest
+        newest_item_id = newest.item_id if newest else None
         return {
             "path": output_path,
             "thread_id": thread_id,
             "count": count,
-            "newest_cursor": newest.item_id if newest else None,
+            "newest_item_id": newest_item_id,
             "newest_timestamp": iso(newest.timestamp) if newest else None,
+            # Deprecated: the former name of newest_item_id; removed in the next release.
+            "newest_cursor": newest_item_id,
         }
 
 

@@ -1,9 +1,11 @@
 """Upload operators: a photo or an MP4 video goes up once, and its ``Upload`` dict goes to XCom
 (``upload_id``, ``kind``, ``route``, ``media_id``, sizes) for a send task to use.
 
-Chaining: ``DirectSendPhotoOperator(upload=up.output, ...)`` works on both media routes;
-``upload_id=up.output["upload_id"]`` (with ``media_id=up.output["media_id"]`` on the attachment
-route) works too, because these operators push each key of the dict as its own XCom.
+Chaining: ``DirectSendPhotoOperator(upload=up.output, ...)`` works on both media routes.
+``upload_id=up.output["upload_id"]`` works too: the send then takes the upload task's whole
+result (the attachment route needs its ``media_id``). These operators also push each key of
+the dict as its own XCom (``multiple_outputs``), so ``up.output["media_id"]`` can feed a
+``media_id`` elsewhere.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ if TYPE_CHECKING:
     from airflow_provider_dm.client.upload import Upload
 
 KINDS = ("photo", "video")
+QUALITY = 70
+MAX_SIDE = 1080
+PHOTO_OPTIONS = ("quality", "max_side")
 
 
 def media_source(path: Any, kind: str) -> Any:
@@ -52,13 +57,13 @@ class CheckedMedia:
     source: Any
 
 
-def inspect_media(kind: str, source: Any, *, quality: int, max_side: int) -> CheckedMedia:
-    """Validate a photo or video before any request (the photo fully decoded and re-encoded,
-    the MP4 read from its boxes) and describe what would be uploaded."""
+def inspect_media(kind: str, source: Any, **photo_options: Any) -> CheckedMedia:
+    """Validate a photo or video before any request (the photo fully decoded and re-encoded
+    with ``photo_options``, the MP4 read from its boxes) and describe what would be uploaded."""
     if kind == "photo":
         from airflow_provider_dm.client.media import prepare_photo
 
-        photo = prepare_photo(source, quality=quality, max_side=max_side, field="path")
+        photo = prepare_photo(source, **photo_options, field="path")
         described = {
             "kind": "photo",
             "width": photo.width,
@@ -80,13 +85,11 @@ def inspect_media(kind: str, source: Any, *, quality: int, max_side: int) -> Che
     return CheckedMedia(described, source)
 
 
-def upload_media(
-    client: DirectClient, kind: str, source: Any, *, quality: int, max_side: int
-) -> Upload:
+def upload_media(client: DirectClient, kind: str, source: Any, **photo_options: Any) -> Upload:
     """Upload a photo (a source, or the ``PreparedPhoto`` of ``inspect_media``) or a video
     with the client (on the connection's media route)."""
     if kind == "photo":
-        return client.upload_photo(source, quality=quality, max_side=max_side)
+        return client.upload_photo(source, **photo_options)
     return client.upload_video(source)
 
 
@@ -98,6 +101,17 @@ def check_photo_options(quality: Any, max_side: Any) -> None:
         raise ValueError(f"max_side: must be a positive whole number, got {max_side!r}")
 
 
+def refuse_photo_options(operator: str, kwargs: dict[str, Any]) -> None:
+    """``TypeError`` at DAG parse when a video operator is given ``quality`` or ``max_side``:
+    a video is uploaded as it is, never re-encoded or resized."""
+    given = [name for name in PHOTO_OPTIONS if name in kwargs]
+    if given:
+        raise TypeError(
+            f"{operator} takes no {' or '.join(given)}: they apply to photos only "
+            f"(a video is uploaded as it is, not re-encoded or resized)"
+        )
+
+
 class _DirectUploadOperator(DirectBaseOperator):
     """Upload one media file and return its ``Upload`` dict (each key also its own XCom)."""
 
@@ -105,30 +119,20 @@ class _DirectUploadOperator(DirectBaseOperator):
     template_fields: Sequence[str] = ("direct_conn_id", "path")
     ui_color = "#e8f5e9"
 
-    def __init__(
-        self,
-        *,
-        path: Any,
-        quality: int = 70,
-        max_side: int = 1080,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, path: Any, **kwargs: Any) -> None:
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
-        check_photo_options(quality, max_side)
         self.path = path
-        self.quality = quality
-        self.max_side = max_side
+
+    def photo_options(self) -> dict[str, Any]:
+        """How a photo is prepared (``quality``, ``max_side``); nothing for a video."""
+        return {}
 
     def run(self, context: Context) -> dict[str, Any]:
         """Validate the file, then upload it (or, in a dry run, describe it)."""
         hook = self.hook
-        checked = inspect_media(
-            self.kind,
-            media_source(self.path, self.kind),
-            quality=self.quality,
-            max_side=self.max_side,
-        )
+        photo_options = self.photo_options()
+        checked = inspect_media(self.kind, media_source(self.path, self.kind), **photo_options)
         if hook.settings.dry_run:
             self.log.info("Dry run: would upload %s %s", self.kind, checked.description)
             return {
@@ -138,9 +142,7 @@ class _DirectUploadOperator(DirectBaseOperator):
                 **checked.description,
                 "dry_run": True,
             }
-        upload = upload_media(
-            hook.get_conn(), self.kind, checked.source, quality=self.quality, max_side=self.max_side
-        )
+        upload = upload_media(hook.get_conn(), self.kind, checked.source, **photo_options)
         self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
         return upload.to_dict()
 
@@ -150,21 +152,46 @@ class DirectUploadPhotoOperator(_DirectUploadOperator):
     ratios and ``max_side``).
 
     :param path: a local path or an ``ObjectStoragePath`` URL (templated).
-    :param quality: JPEG quality, 1..95.
-    :param max_side: the longest side after resizing, in pixels.
-    :param dry_run: validate and describe the photo without uploading (else the connection's
+    :param quality: JPEG quality, 1..95 (default 70).
+    :param max_side: the longest side after resizing, in pixels (default 1080).
+    :param dry_run: validate and describe the photo without uploading (None: the connection's
         ``dry_run`` extra decides).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :return: the upload, ``{upload_id, media_id, kind, route, width, height, duration_ms,
+        bytes}``, each key also pushed as its own XCom (``multiple_outputs``); in a dry run
+        ``upload_id`` and ``media_id`` are None and ``dry_run`` is True.
     """
 
     kind = "photo"
 
+    def __init__(
+        self, *, path: Any, quality: int = QUALITY, max_side: int = MAX_SIDE, **kwargs: Any
+    ) -> None:
+        super().__init__(path=path, **kwargs)
+        check_photo_options(quality, max_side)
+        self.quality = quality
+        self.max_side = max_side
+
+    def photo_options(self) -> dict[str, Any]:
+        """``quality`` and ``max_side``."""
+        return {"quality": self.quality, "max_side": self.max_side}
+
 
 class DirectUploadVideoOperator(_DirectUploadOperator):
-    """Upload an MP4 video in chunks, resuming after interruptions.
+    """Upload an MP4 video in chunks, resuming after interruptions. It takes no ``quality`` or
+    ``max_side``: a video is uploaded as it is.
 
     :param path: a local MP4 file (templated).
-    :param dry_run: validate and describe the video without uploading (else the connection's
+    :param dry_run: validate and describe the video without uploading (None: the connection's
         ``dry_run`` extra decides).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :return: the upload, ``{upload_id, media_id, kind, route, width, height, duration_ms,
+        bytes}``, each key also pushed as its own XCom (``multiple_outputs``); in a dry run
+        ``upload_id`` and ``media_id`` are None and ``dry_run`` is True.
     """
 
     kind = "video"
+
+    def __init__(self, *, path: Any, **kwargs: Any) -> None:
+        refuse_photo_options(type(self).__name__, kwargs)
+        super().__init__(path=path, **kwargs)

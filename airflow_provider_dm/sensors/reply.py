@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
+from warnings import warn
 
+from airflow.exceptions import AirflowProviderDeprecationWarning
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
-from airflow_provider_dm.hooks.direct import DirectHook
+from airflow_provider_dm.operators.base import DirectHookMixin
 from airflow_provider_dm.operators.export import parse_since
-from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -22,9 +22,12 @@ if TYPE_CHECKING:
     from airflow_provider_dm.client.replies import ReplyFilter
 
 DELIVERED = ("sent", "already_sent")
+# _renamed <- DirectReplySensor.__init__ <- Airflow's default_args wrapper <- the DAG file.
+# (``warn`` is imported by name: Airflow shifts the stack level of a module's ``warnings``.)
+STACKLEVEL = 4
 
 
-class DirectReplySensor(BaseSensorOperator):
+class DirectReplySensor(DirectHookMixin, BaseSensorOperator):
     """Wait until someone other than the account posts in a thread, and return that item.
 
     Only items newer than a mark count. Chained from a send, pass its XCom whole:
@@ -32,11 +35,11 @@ class DirectReplySensor(BaseSensorOperator):
     delivered record (or the one of ``thread_id``) for items newer than the sent item.
 
     :param reply_to: a send operator's XCom (its list of records, or one record; templated):
-        gives ``thread_id`` when omitted and ``after_item_id`` (the sent item).
+        gives ``thread_id`` when omitted and ``since_item_id`` (the sent item).
     :param thread_id: the thread to watch (templated; an ``XComArg`` works).
-    :param after_item_id: only items newer than this item count (templated).
-    :param after: only items sent after this moment count (templated; datetime or ISO-8601).
-        With none of ``reply_to``, ``after_item_id`` and ``after``: items newer than the start
+    :param since_item_id: only items newer than this item count (templated).
+    :param since: only items sent after this moment count (templated; datetime or ISO-8601).
+        With none of ``reply_to``, ``since_item_id`` and ``since``: items newer than the start
         of the DAG run.
     :param from_users: only items of these users count: ids or ``"@username"`` (templated);
         default anyone but the account itself, whose items never count.
@@ -44,17 +47,21 @@ class DirectReplySensor(BaseSensorOperator):
         count (templated).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param after_item_id: deprecated alias of ``since_item_id`` (warns).
+    :param after: deprecated alias of ``since`` (warns).
+    :return: the first reply after the mark, ``{thread_id, item_id, user_id, item_type, text,
+        timestamp}`` (timestamp ISO-8601 UTC).
 
-    The XCom is the first reply after the mark:
-    ``{thread_id, item_id, user_id, item_type, text, timestamp}`` (timestamp ISO-8601 UTC).
+    ``poke_interval``, ``timeout`` and ``mode`` are the ones of every Airflow sensor; a wait
+    that times out fails the task with a message naming the thread and the conditions.
     """
 
     template_fields: Sequence[str] = (
         "direct_conn_id",
         "reply_to",
         "thread_id",
-        "after_item_id",
-        "after",
+        "since_item_id",
+        "since",
         "from_users",
         "text_pattern",
     )
@@ -66,29 +73,24 @@ class DirectReplySensor(BaseSensorOperator):
         *,
         reply_to: Any = None,
         thread_id: Any = None,
-        after_item_id: Any = None,
-        after: Any = None,
+        since_item_id: Any = None,
+        since: Any = None,
         from_users: Any = None,
         text_pattern: str | None = None,
-        direct_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
+        since_item_id = _renamed(kwargs, "after_item_id", "since_item_id", since_item_id)
+        since = _renamed(kwargs, "after", "since", since)
         super().__init__(**kwargs)
         self.reply_to = reply_to
         self.thread_id = thread_id
-        self.after_item_id = after_item_id
-        self.after = after
+        self.since_item_id = since_item_id
+        self.since = since
         self.from_users = from_users
         self.text_pattern = text_pattern
-        self.direct_conn_id = direct_conn_id
         self.deferrable = deferrable
         self._watch: tuple[DirectClient, str, ReplyFilter] | None = None
-
-    @cached_property
-    def hook(self) -> DirectHook:
-        """The hook of this task (built after the templates are rendered)."""
-        return DirectHook(self.direct_conn_id)
 
     def _resolve(self, context: Context) -> tuple[DirectClient, str, ReplyFilter]:
         """The client, the thread and the reply filter from the rendered arguments (once)."""
@@ -97,19 +99,19 @@ class DirectReplySensor(BaseSensorOperator):
         from airflow_provider_dm.client.errors import InvalidInput
         from airflow_provider_dm.client.replies import ReplyFilter
 
-        thread_id, after_item_id = self.thread_id, self.after_item_id
-        with self.hook.failing_fast():
+        thread_id, since_item_id = self.thread_id, self.since_item_id
+        with self.failing_fast():
             if self.reply_to is not None:
-                thread_id, after_item_id = sent_mark(self.reply_to, thread_id, after_item_id)
+                thread_id, since_item_id = sent_mark(self.reply_to, thread_id, since_item_id)
             if thread_id is None or not str(thread_id).strip().isdigit():
                 raise InvalidInput("thread_id", f"must be a numeric thread id, got {thread_id!r}")
-            after = parse_since(self.after, "after")
-            if after is None and not after_item_id:
-                after = _run_start(context)
+            since = parse_since(self.since, "since")
+            if since is None and not since_item_id:
+                since = _run_start(context)
             client = self.hook.get_conn()
             reply_filter = ReplyFilter(
-                after_item_id=str(after_item_id).strip() if after_item_id else None,
-                after=after,
+                after_item_id=str(since_item_id).strip() if since_item_id else None,
+                after=since,
                 from_users=frozenset(_user_ids(client, self.from_users)),
                 text_pattern=self.text_pattern or None,
             )
@@ -121,7 +123,7 @@ class DirectReplySensor(BaseSensorOperator):
         from airflow_provider_dm.client.replies import find_reply, reply_record
 
         client, thread_id, reply_filter = self._resolve(context)
-        with self.hook.failing_fast():
+        with self.failing_fast():
             item = find_reply(client, thread_id, reply_filter)
         if item is None:
             self.log.info("No reply in thread %s yet", thread_id)
@@ -148,8 +150,8 @@ class DirectReplySensor(BaseSensorOperator):
             trigger=DirectReplyTrigger(
                 direct_conn_id=self.direct_conn_id,
                 thread_id=thread_id,
-                after_item_id=reply_filter.after_item_id,
-                after=reply_filter.after.isoformat() if reply_filter.after else None,
+                since_item_id=reply_filter.after_item_id,
+                since=reply_filter.after.isoformat() if reply_filter.after else None,
                 from_users=sorted(reply_filter.from_users),
                 text_pattern=reply_filter.text_pattern,
                 poll_interval=self.poke_interval,
@@ -189,9 +191,9 @@ class DirectReplySensor(BaseSensorOperator):
         )
 
 
-def sent_mark(reply_to: Any, thread_id: Any = None, after_item_id: Any = None) -> tuple[Any, Any]:
+def sent_mark(reply_to: Any, thread_id: Any = None, since_item_id: Any = None) -> tuple[Any, Any]:
     """The thread and the item to wait after, from a send operator's XCom: its first delivered
-    record, or the one of ``thread_id`` when given; an explicit ``after_item_id`` wins."""
+    record, or the one of ``thread_id`` when given; an explicit ``since_item_id`` wins."""
     from airflow_provider_dm.client.errors import InvalidInput
 
     records = [reply_to] if isinstance(reply_to, dict) else reply_to
@@ -202,9 +204,25 @@ def sent_mark(reply_to: Any, thread_id: Any = None, after_item_id: Any = None) -
             continue
         if thread_id and str(record.get("thread_id")) != str(thread_id).strip():
             continue
-        return record.get("thread_id"), after_item_id or record.get("item_id")
+        return record.get("thread_id"), since_item_id or record.get("item_id")
     where = f" to thread {thread_id}" if thread_id else ""
     raise InvalidInput("reply_to", f"holds no delivered message{where}")
+
+
+def _renamed(kwargs: dict[str, Any], old: str, new: str, value: Any) -> Any:
+    """``value``, or the value of the deprecated argument ``old`` (popped from ``kwargs``, with
+    a deprecation warning that points at the DAG file); both at once are refused."""
+    if old not in kwargs:
+        return value
+    old_value = kwargs.pop(old)
+    warn(
+        f"DirectReplySensor: {old} is deprecated, use {new}",
+        AirflowProviderDeprecationWarning,
+        stacklevel=STACKLEVEL,
+    )
+    if value is not None:
+        raise ValueError(f"{new}: give {new} or its deprecated name {old}, not both")
+    return old_value
 
 
 def _run_start(context: Context) -> datetime:

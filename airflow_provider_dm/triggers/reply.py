@@ -30,9 +30,23 @@ class DirectReplyTrigger(BaseTrigger):
     """Polls ``thread_id`` every ``poll_interval`` seconds for the reply after the mark.
 
     Fires once, with ``status`` and ``thread_id``: ``"reply"`` with ``reply`` (the sensor's
-    XCom), ``"timeout"`` with ``message`` when ``deadline`` (ISO-8601) passes first, or
-    ``"error"`` with ``message`` when polling fails for good (the client has already retried
+    XCom), ``"timeout"`` with ``message`` when ``deadline`` (ISO-8601) passes first,
+    ``"failed"`` with ``message`` when polling meets what a retry cannot fix, or ``"error"``
+    with ``message`` when polling fails for good otherwise (the client has already retried
     transient failures).
+
+    :param direct_conn_id: the ``instagram_direct`` connection.
+    :param thread_id: the thread to watch.
+    :param since_item_id: only items newer than this item id count.
+    :param since: only items sent after this ISO-8601 moment count.
+    :param from_users: only items of these numeric user ids count (empty: anyone but the
+        account itself).
+    :param text_pattern: only items whose text matches this regular expression count.
+    :param poll_interval: seconds between two looks at the thread.
+    :param deadline: an ISO-8601 moment after which the trigger fires ``"timeout"``.
+    :param after_item_id: the former name of ``since_item_id``, accepted so that a trigger
+        serialized by an earlier version still runs.
+    :param after: the former name of ``since``, likewise.
     """
 
     def __init__(
@@ -40,18 +54,20 @@ class DirectReplyTrigger(BaseTrigger):
         *,
         direct_conn_id: str,
         thread_id: str,
-        after_item_id: str | None = None,
-        after: str | None = None,
+        since_item_id: str | None = None,
+        since: str | None = None,
         from_users: list[int] | None = None,
         text_pattern: str | None = None,
         poll_interval: float = 30.0,
         deadline: str | None = None,
+        after_item_id: str | None = None,
+        after: str | None = None,
     ) -> None:
         super().__init__()
         self.direct_conn_id = direct_conn_id
         self.thread_id = thread_id
-        self.after_item_id = after_item_id
-        self.after = after
+        self.since_item_id = since_item_id if since_item_id is not None else after_item_id
+        self.since = since if since is not None else after
         self.from_users = list(from_users or [])
         self.text_pattern = text_pattern
         self.poll_interval = poll_interval
@@ -64,8 +80,8 @@ class DirectReplyTrigger(BaseTrigger):
             {
                 "direct_conn_id": self.direct_conn_id,
                 "thread_id": self.thread_id,
-                "after_item_id": self.after_item_id,
-                "after": self.after,
+                "since_item_id": self.since_item_id,
+                "since": self.since,
                 "from_users": self.from_users,
                 "text_pattern": self.text_pattern,
                 "poll_interval": self.poll_interval,
@@ -78,8 +94,8 @@ class DirectReplyTrigger(BaseTrigger):
         from airflow_provider_dm.client.replies import ReplyFilter
 
         return ReplyFilter(
-            after_item_id=self.after_item_id,
-            after=datetime.fromisoformat(self.after) if self.after else None,
+            after_item_id=self.since_item_id,
+            after=datetime.fromisoformat(self.since) if self.since else None,
             from_users=frozenset(self.from_users),
             text_pattern=self.text_pattern,
         )

@@ -1,7 +1,9 @@
 """Reading DAGs of the operator tests: the inbox in each mode and the items of one thread.
 
 Templated values come from ``dag_run.conf``: ``conn`` (default ``dm_emulator``), ``since``,
-``output_path``, ``thread_id``, ``since_item_id``.
+``output_path``, ``thread_id``, ``since_item_id``; the ``*_templated`` DAGs take ``pending``,
+``selected_filter``, ``max_threads``, ``max_items`` and ``page_size`` from it too, rendered as
+strings or (``*_native``) as native objects.
 """
 
 from __future__ import annotations
@@ -59,4 +61,34 @@ with DAG(
     inbox = DirectFetchInboxOperator(task_id="inbox", direct_conn_id=CONN, max_threads=3)
     DirectFetchThreadOperator.partial(task_id="thread", direct_conn_id=CONN).expand(
         thread_id=inbox.output.map(lambda thread: thread["thread_id"])
+    )
+
+INBOX_TEMPLATES = {
+    "pending": "{{ dag_run.conf.get('pending', False) }}",
+    "selected_filter": "{{ dag_run.conf.get('selected_filter') }}",
+    "max_threads": "{{ dag_run.conf.get('max_threads') }}",
+    "page_size": "{{ dag_run.conf.get('page_size', 20) }}",
+}
+
+for dag_id, native in {"dm_inbox_templated": False, "dm_inbox_templated_native": True}.items():
+    with DAG(
+        dag_id,
+        schedule=None,
+        start_date=START,
+        catchup=False,
+        render_template_as_native_obj=native,
+        tags=["test"],
+    ) as dag:
+        DirectFetchInboxOperator(task_id="inbox", direct_conn_id=CONN, **INBOX_TEMPLATES)
+    globals()[dag_id] = dag
+
+with DAG(
+    "dm_thread_templated", schedule=None, start_date=START, catchup=False, tags=["test"]
+) as dm_thread_templated:
+    DirectFetchThreadOperator(
+        task_id="thread",
+        direct_conn_id=CONN,
+        thread_id="{{ dag_run.conf['thread_id'] }}",
+        max_items="{{ dag_run.conf.get('max_items') }}",
+        page_size="{{ dag_run.conf.get('page_size', 20) }}",
     )

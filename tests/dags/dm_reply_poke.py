@@ -15,7 +15,7 @@ def dm_reply_poke():
     DirectReplySensor(
         task_id="wait",
         thread_id=GROUP_THREAD,
-        after="{{ dag_run.conf.get('after', '') }}",
+        since="{{ dag_run.conf.get('since', '') }}",
         from_users=["@alice_demo"],
         text_pattern=r"(?i)\byes\b",
         direct_conn_id="dm_emulator",

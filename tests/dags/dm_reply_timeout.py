@@ -15,7 +15,7 @@ def dm_reply_timeout():
     DirectReplySensor(
         task_id="wait",
         thread_id=THREAD,
-        after="{{ dag_run.conf.get('after', '') }}",
+        since="{{ dag_run.conf.get('since', '') }}",
         direct_conn_id="dm_emulator",
         deferrable=True,
         poke_interval=0.5,

@@ -79,6 +79,11 @@ with test_dag("dm_share_media") as dm_share_media:
 with test_dag("dm_share_media_video") as dm_share_media_video:
     DirectShareMediaOperator(task_id="send", media_id=media_id(), media_type="video", **send_args())
 
+with test_dag("dm_share_media_templated") as dm_share_media_templated:
+    DirectShareMediaOperator(
+        task_id="send", media_id=media_id(), media_type=conf("media_type"), **send_args()
+    )
+
 MEDIA_ARGS = {
     "upload": conf("upload"),
     "upload_id": conf("upload_id"),
@@ -102,6 +107,22 @@ with test_dag("dm_upload_photo") as dm_upload_photo:
 with test_dag("dm_upload_video") as dm_upload_video:
     DirectUploadVideoOperator(task_id="upload", path=conf("path"), **UPLOAD_ARGS)
 
+with DAG(
+    "dm_upload_photo_options_in_default_args",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    default_args={"quality": 80, "max_side": 320},
+    render_template_as_native_obj=True,
+    tags=["test"],
+) as dm_upload_photo_options_in_default_args:
+    # The photo options reach the photo operators only; the video operators take none.
+    DirectUploadPhotoOperator(task_id="upload_photo", path=conf("photo"), **UPLOAD_ARGS)
+    DirectUploadVideoOperator(task_id="upload_video", path=conf("video"), **UPLOAD_ARGS)
+    DirectSendVideoOperator(
+        task_id="send_video", path=conf("video"), threads=conf("threads"), **UPLOAD_ARGS
+    )
+
 with test_dag("dm_upload_then_send") as dm_upload_then_send:
     photo = DirectUploadPhotoOperator(task_id="upload_photo", path=conf("photo"), **UPLOAD_ARGS)
     video = DirectUploadVideoOperator(task_id="upload_video", path=conf("video"), **UPLOAD_ARGS)
@@ -113,6 +134,34 @@ with test_dag("dm_upload_then_send") as dm_upload_then_send:
         **send_args(),
     )
     DirectSendVideoOperator(task_id="send_video", upload=video.output, **send_args())
+
+with test_dag("dm_upload_id_chain") as dm_upload_id_chain:
+    # The seed's way of chaining: only the upload_id of an upload task. The send takes that
+    # task's whole record, whose media_id the attachment route needs; multiple_outputs=False
+    # (no key of its own for upload_id) works too.
+    photo = DirectUploadPhotoOperator(task_id="upload_photo", path=conf("photo"), **UPLOAD_ARGS)
+    video = DirectUploadVideoOperator(task_id="upload_video", path=conf("video"), **UPLOAD_ARGS)
+    single = DirectUploadPhotoOperator(
+        task_id="upload_single", path=conf("photo"), multiple_outputs=False, **UPLOAD_ARGS
+    )
+    DirectSendPhotoOperator(
+        task_id="send_photo", upload_id=photo.output["upload_id"], **send_args()
+    )
+    DirectSendVideoOperator(
+        task_id="send_video", upload_id=video.output["upload_id"], **send_args()
+    )
+    DirectSendPhotoOperator(
+        task_id="send_single", upload_id=single.output["upload_id"], **send_args()
+    )
+
+with test_dag("dm_upload_id_bare") as dm_upload_id_bare:
+    # A bare upload id, pulled by a template: enough on the classic route only.
+    photo = DirectUploadPhotoOperator(task_id="upload_photo", path=conf("photo"), **UPLOAD_ARGS)
+    photo >> DirectSendPhotoOperator(
+        task_id="send",
+        upload_id="{{ ti.xcom_pull(task_ids='upload_photo', key='upload_id') }}",
+        **send_args(),
+    )
 
 with test_dag("dm_send_mapped") as dm_send_mapped:
 

@@ -65,8 +65,9 @@ def test_thread_of_2000_items_exports_each_item_once_in_order(run_dag, emulator,
         "path": str(target),
         "thread_id": thread_id,
         "count": 2000,
-        "newest_cursor": lines[0]["item_id"],
+        "newest_item_id": lines[0]["item_id"],
         "newest_timestamp": lines[0]["timestamp"],
+        "newest_cursor": lines[0]["item_id"],
     }
 
 
@@ -214,3 +215,78 @@ def test_bad_since_is_refused_before_any_request(run_dag, emulator, capsys):
     assert out.state_of("inbox") == "failed"
     assert "since: must be an ISO-8601 date-time" in capsys.readouterr().out
     assert emulator.requests() == []
+
+
+TEMPLATED_INBOX = ["dm_inbox_templated", "dm_inbox_templated_native"]
+
+
+@pytest.mark.parametrize("dag_id", TEMPLATED_INBOX)
+def test_templated_counts_render_to_numbers(run_dag, emulator, dag_id):
+    expected = [t["thread_id"] for t in emulator.seed()["threads"] if not t["pending"]][:2]
+
+    out = run_dag(dag_id, {"max_threads": 2, "page_size": 1})
+
+    assert [t["thread_id"] for t in out.result("inbox")] == expected
+    pages = [r for r in emulator.requests() if r["path"] == INBOX_PATH and r["status"] == 200]
+    assert {str(r["query"].get("limit")) for r in pages} == {"1"}
+    assert len(pages) == 2
+
+
+@pytest.mark.parametrize("dag_id", TEMPLATED_INBOX)
+@pytest.mark.parametrize(
+    ("conf", "titles"),
+    [({"pending": True}, ["dave_demo"]), ({"selected_filter": "unread"}, ["bob_demo"])],
+)
+def test_templated_pending_and_filter(run_dag, emulator, dag_id, conf, titles):
+    out = run_dag(dag_id, conf)
+
+    assert [t["title"] for t in out.result("inbox")] == titles
+
+
+@pytest.mark.parametrize("dag_id", TEMPLATED_INBOX)
+@pytest.mark.parametrize(
+    ("conf", "message"),
+    [
+        ({"max_threads": "many"}, "max_threads: must be a positive integer or None, got 'many'"),
+        ({"page_size": 0}, "page_size: must be a positive integer, got "),
+        ({"pending": "maybe"}, "pending: must be True or False, got 'maybe'"),
+        ({"selected_filter": "starred"}, "selected_filter: must be 'unread' or 'flagged' or None"),
+    ],
+)
+def test_bad_rendered_values_are_refused_before_any_request(
+    run_dag, emulator, capsys, dag_id, conf, message
+):
+    out = run_dag(dag_id, conf)
+
+    assert out.state_of("inbox") == "failed"
+    assert out.tries[("inbox", -1)] == 1
+    assert message in capsys.readouterr().out
+    assert emulator.requests() == []
+
+
+def test_templated_thread_counts_render_to_numbers(run_dag, emulator):
+    thread = next(t for t in emulator.seed()["threads"] if t["title"] == "Weekend plans")
+    everything = run_dag("dm_thread", {"thread_id": thread["thread_id"]}).result("thread")
+
+    out = run_dag(
+        "dm_thread_templated", {"thread_id": thread["thread_id"], "max_items": 2, "page_size": 1}
+    )
+
+    assert out.result("thread") == everything[:2]
+
+
+def test_literal_arguments_are_checked_when_the_dag_is_parsed():
+    from airflow_provider_dm.operators import DirectFetchInboxOperator, DirectFetchThreadOperator
+
+    with pytest.raises(ValueError, match="max_threads: must be a positive integer or None"):
+        DirectFetchInboxOperator(task_id="inbox", max_threads=0)
+    with pytest.raises(ValueError, match="selected_filter: must be 'unread' or 'flagged'"):
+        DirectFetchInboxOperator(task_id="inbox", selected_filter="starred")
+    with pytest.raises(ValueError, match="pending: must be True or False"):
+        DirectFetchInboxOperator(task_id="inbox", pending="yes")
+    with pytest.raises(ValueError, match="page_size: must be a positive integer, got None"):
+        DirectFetchThreadOperator(task_id="thread", thread_id="1", page_size=None)
+    templated = DirectFetchThreadOperator(
+        task_id="thread", thread_id="1", max_items="{{ params.n }}", page_size="50"
+    )
+    assert (templated.max_items, templated.page_size) == ("{{ params.n }}", "50")

@@ -162,6 +162,110 @@ def test_uploads_chain_into_sends(run_dag, emulator, demo, tmp_path, write_mp4, 
     assert rows[2]["upload"][photo_key] == out.result("upload_video")[photo_key]
 
 
+@pytest.mark.parametrize("media_type", ["photo", "video"])
+def test_templated_media_type_reaches_the_share(run_dag, emulator, demo, media_type):
+    post = demo[f"bob_{media_type}"]
+
+    out = run_dag(
+        "dm_share_media_templated",
+        {"media_id": post, "media_type": f" {media_type} ", "threads": [demo["group"]]},
+    )
+
+    _sent_rows(emulator, out.result("send"))
+    (share,) = [r for r in emulator.requests() if r["path"].endswith("/broadcast/media_share/")]
+    assert share["query"]["media_type"] == media_type
+
+
+def test_bad_media_type_is_refused_at_parse_and_at_run(run_dag, emulator, demo, capsys):
+    from airflow_provider_dm.operators import DirectShareMediaOperator
+
+    with pytest.raises(ValueError, match="media_type: must be 'photo' or 'video', got 'reel'"):
+        DirectShareMediaOperator(task_id="share", media_id="1", media_type="reel", threads=["1"])
+
+    out = run_dag(
+        "dm_share_media_templated",
+        {"media_id": demo["bob_photo"], "media_type": "reel", "threads": [demo["group"]]},
+    )
+
+    assert out.state_of("send") == "failed"
+    assert out.tries[("send", -1)] == 1
+    assert "media_type: must be 'photo' or 'video', got 'reel'" in capsys.readouterr().out
+    assert emulator.requests() == []
+
+
+@pytest.mark.parametrize("conn", sorted(ROUTES))
+def test_chaining_by_upload_id_alone_sends_the_upload(
+    run_dag, emulator, demo, tmp_path, write_mp4, conn
+):
+    photo = _photo(tmp_path / "p.jpg")
+    video = write_mp4(tmp_path / "clip.mp4", duration_ms=3000)
+    conf = {"photo": str(photo), "video": str(video), "threads": [demo["group"]], "conn": conn}
+
+    out = run_dag("dm_upload_id_chain", conf)
+
+    assert out.state == "success", out.states
+    pairs = [("upload_photo", "send_photo"), ("upload_video", "send_video")]
+    pairs.append(("upload_single", "send_single"))
+    rows = _sent_rows(emulator, [out.result(send)[0] for _, send in pairs])
+    key = "media_id" if ROUTES[conn] == "attachment" else "upload_id"
+    for row, (upload, _) in zip(rows, pairs, strict=True):
+        assert row["upload"][key] == out.result(upload)[key]
+
+
+@pytest.mark.parametrize("conn", sorted(ROUTES))
+def test_a_bare_upload_id_is_refused_on_the_attachment_route_before_sending(
+    run_dag, emulator, demo, tmp_path, capsys, conn
+):
+    conf = {"photo": str(_photo(tmp_path / "p.jpg")), "threads": [demo["group"]], "conn": conn}
+
+    out = run_dag("dm_upload_id_bare", conf)
+
+    assert out.state_of("upload_photo") == "success"
+    if ROUTES[conn] == "classic":
+        assert out.state_of("send") == "success"
+        assert len(_sent_rows(emulator, out.result("send"))) == 1
+        return
+    assert out.state_of("send") == "failed"
+    assert out.tries[("send", -1)] == 1, "not retried"
+    assert "chain the upload task's whole result: upload=upload_task.output" in (
+        capsys.readouterr().out
+    )
+    assert not any("broadcast" in r["path"] for r in emulator.requests())
+    assert emulator.ledger() == []
+
+
+def test_chaining_mistakes_are_refused_when_the_dag_is_parsed():
+    from airflow.sdk import DAG
+
+    from airflow_provider_dm.operators import (
+        DirectSendPhotoOperator,
+        DirectUploadPhotoOperator,
+        DirectUploadVideoOperator,
+    )
+
+    with DAG("chaining_mistakes", schedule=None):
+        video = DirectUploadVideoOperator(task_id="upload_video", path="clip.mp4")
+        single = DirectUploadPhotoOperator(
+            task_id="upload_single", path="p.jpg", multiple_outputs=False
+        )
+        with pytest.raises(
+            ValueError, match="upload_id: comes from upload_video, a video upload; "
+        ):
+            DirectSendPhotoOperator(task_id="a", upload_id=video.output["upload_id"], threads=["1"])
+        with pytest.raises(ValueError, match="upload: comes from upload_video, a video upload"):
+            DirectSendPhotoOperator(task_id="b", upload=video.output, threads=["1"])
+        with pytest.raises(
+            ValueError,
+            match=r"upload_id: upload_single has multiple_outputs=False.*=upload_single\.output",
+        ):
+            DirectSendPhotoOperator(
+                task_id="c",
+                upload_id=single.output["upload_id"],
+                media_id=single.output["media_id"],
+                threads=["1"],
+            )
+
+
 def test_mapping_over_destinations_and_texts(run_dag, emulator, demo):
     threads = [demo["group"], demo["alice_thread"]]
     texts = ["First mapped text", "Second mapped text", "Third mapped text"]
@@ -379,6 +483,33 @@ def test_bad_input_is_refused_before_any_request(
     assert message in capsys.readouterr().out
     assert emulator.requests() == []
     assert emulator.ledger() == []
+
+
+@pytest.mark.parametrize("option", [{"quality": 80}, {"max_side": 640}])
+@pytest.mark.parametrize("operator", ["DirectUploadVideoOperator", "DirectSendVideoOperator"])
+def test_video_operators_refuse_photo_options_at_parse(operator, option):
+    import airflow_provider_dm.operators as operators
+
+    (name,) = option
+    with pytest.raises(TypeError, match=f"{operator} takes no {name}: they apply to photos only"):
+        getattr(operators, operator)(task_id="video", path="clip.mp4", threads=["1"], **option)
+
+
+def test_photo_options_in_default_args_reach_only_the_photo_operators(
+    run_dag, emulator, demo, tmp_path, write_mp4
+):
+    photo = _photo(tmp_path / "p.jpg", size=(1600, 1200))
+    video = write_mp4(tmp_path / "clip.mp4", duration_ms=2000)
+
+    out = run_dag(
+        "dm_upload_photo_options_in_default_args",
+        {"photo": str(photo), "video": str(video), "threads": [demo["group"]]},
+    )
+
+    assert out.state == "success", out.states
+    assert max(out.result("upload_photo")["width"], out.result("upload_photo")["height"]) == 320
+    assert out.result("upload_video")["kind"] == "video"
+    _sent_rows(emulator, out.result("send_video"))
 
 
 def test_uploaded_photo_is_resized_rotated_and_reencoded(

@@ -14,18 +14,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from airflow.exceptions import AirflowProviderDeprecationWarning
 
 from airflow_provider_dm.client import DirectClient
 from airflow_provider_dm.client.errors import InvalidInput
 from airflow_provider_dm.client.items import Text
 from airflow_provider_dm.emulator.control import EmulatorControl
-from airflow_provider_dm.sensors.reply import sent_mark
+from airflow_provider_dm.operators.base import DirectBaseOperator, DirectHookMixin
+from airflow_provider_dm.sensors.reply import DirectReplySensor, sent_mark
 from airflow_provider_dm.triggers.reply import DirectReplyTrigger
 
 ALICE, BOB, CAROL = 5110000101, 5110000102, 5110000103
 CAROL_THREAD = "340282366841710300949128000000000000001"
 GROUP_THREAD = "340282366841710300949128000000000000002"
 EXAMPLE_DAG = Path(__file__).parents[2] / "dags" / "dm_reply_watch.py"
+# Outside the shared tests/dags: its deprecation warning is raised by its own test only, not
+# by every test that parses the shared folder.
+DEPRECATED_DAG = Path(__file__).parent / "dags" / "dm_reply_deprecated.py"
 
 
 def _now() -> str:
@@ -79,9 +84,9 @@ def viewer(emulator: EmulatorControl) -> Iterator[DirectClient]:
 
 
 def test_poke_returns_a_reply_that_arrived(run_dag, fresh_sessions, emulator) -> None:
-    after = _now()
+    since = _now()
     sent = emulator.incoming(CAROL_THREAD, CAROL, "Sounds good")
-    outcome = run_dag("dm_reply_anyone", conf={"after": after})
+    outcome = run_dag("dm_reply_anyone", conf={"since": since})
     assert outcome.state == "success", outcome.states
     reply = outcome.result("wait")
     assert reply == {
@@ -92,23 +97,23 @@ def test_poke_returns_a_reply_that_arrived(run_dag, fresh_sessions, emulator) ->
         "text": "Sounds good",
         "timestamp": reply["timestamp"],
     }
-    assert datetime.fromisoformat(reply["timestamp"]) > datetime.fromisoformat(after)
+    assert datetime.fromisoformat(reply["timestamp"]) > datetime.fromisoformat(since)
 
 
 def test_items_older_than_the_mark_do_not_count(run_dag, fresh_sessions, emulator) -> None:
     emulator.incoming(CAROL_THREAD, CAROL, "An old answer")
-    after = _now()
+    since = _now()
     emulator.incoming(CAROL_THREAD, CAROL, "A new answer")
-    outcome = run_dag("dm_reply_anyone", conf={"after": after})
+    outcome = run_dag("dm_reply_anyone", conf={"since": since})
     assert outcome.result("wait")["text"] == "A new answer"
 
 
 def test_the_accounts_own_items_never_count(
     run_dag, fresh_sessions, emulator, viewer, capfd
 ) -> None:
-    after = _now()
+    since = _now()
     viewer.send(Text("Anyone there?"), threads=[CAROL_THREAD])
-    outcome = run_dag("dm_reply_anyone", conf={"after": after})
+    outcome = run_dag("dm_reply_anyone", conf={"since": since})
     assert outcome.state_of("wait") == "failed"
     assert f"No reply in thread {CAROL_THREAD} within the sensor's timeout of 3 s" in (
         capfd.readouterr().out
@@ -118,20 +123,20 @@ def test_the_accounts_own_items_never_count(
 def test_the_reply_after_the_accounts_own_item_counts(
     run_dag, fresh_sessions, emulator, viewer
 ) -> None:
-    after = _now()
+    since = _now()
     viewer.send(Text("Anyone there?"), threads=[CAROL_THREAD])
     emulator.incoming(CAROL_THREAD, CAROL, "Here!")
-    outcome = run_dag("dm_reply_anyone", conf={"after": after})
+    outcome = run_dag("dm_reply_anyone", conf={"since": since})
     assert (outcome.result("wait")["user_id"], outcome.result("wait")["text"]) == (CAROL, "Here!")
 
 
 def test_from_users_and_text_pattern_filter(run_dag, fresh_sessions, emulator) -> None:
-    after = _now()
+    since = _now()
     emulator.incoming(GROUP_THREAD, BOB, "yes from the wrong person")
     emulator.incoming(GROUP_THREAD, ALICE, "not sure yet")
     expected = emulator.incoming(GROUP_THREAD, ALICE, "YES, go ahead")
     emulator.incoming(GROUP_THREAD, ALICE, "yes again, later")
-    outcome = run_dag("dm_reply_poke", conf={"after": after})
+    outcome = run_dag("dm_reply_poke", conf={"since": since})
     assert outcome.state == "success", outcome.states
     reply = outcome.result("wait")
     assert (reply["item_id"], reply["user_id"], reply["text"]) == (
@@ -139,6 +144,78 @@ def test_from_users_and_text_pattern_filter(run_dag, fresh_sessions, emulator) -
         ALICE,
         "YES, go ahead",
     )
+
+
+def test_the_sensor_shares_the_operators_connection_hook_and_fail_fast() -> None:
+    for name in ("direct_conn_id", "hook", "failing_fast", "hook_options"):
+        assert name not in vars(DirectReplySensor), f"the sensor has its own {name}"
+    assert issubclass(DirectReplySensor, DirectHookMixin)
+    assert issubclass(DirectBaseOperator, DirectHookMixin)
+    assert DirectReplySensor.hook is DirectBaseOperator.hook
+
+
+def test_unknown_thread_fails_the_sensor_without_retries(
+    run_dag, fresh_sessions, emulator, capfd
+) -> None:
+    # direct_conn_id comes from default_args (the DAG sets no other), as for any operator.
+    outcome = run_dag("dm_reply_unknown_thread")
+    assert outcome.state_of("wait") == "failed"
+    assert outcome.tries[("wait", -1)] == 1, "a thread the service does not know is not retried"
+    assert "direct_v2/threads/999/" in capfd.readouterr().out
+
+
+def _register(dag_file: Path, bundle: str = "dags-folder") -> Any:
+    """Parse one DAG file outside the shared test folder and register it as the DAG processor
+    would; returns its DagBag."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
+    dagbag = DagBag(dag_folder=str(dag_file))
+    assert not dagbag.import_errors, dagbag.import_errors
+    DagBundlesManager().sync_bundles_to_db()
+    sync_bag_to_db(dagbag, bundle, None)
+    return dagbag
+
+
+def _return_value(dag_run: Any, task_id: str) -> Any:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = (
+            session.query(XComModel)
+            .filter_by(
+                dag_id=dag_run.dag_id, run_id=dag_run.run_id, task_id=task_id, key="return_value"
+            )
+            .one()
+        )
+        return XComModel.deserialize_value(row)
+
+
+def test_the_former_names_still_work_and_warn(
+    airflow_db, demo_connections, fresh_sessions, emulator
+) -> None:
+    with pytest.warns(UserWarning, match="DirectReplySensor: after is deprecated, use since"):
+        dagbag = _register(DEPRECATED_DAG)
+    warned = dagbag.captured_warnings[str(DEPRECATED_DAG)]
+    assert any("AirflowProviderDeprecationWarning" in w for w in warned), warned
+    since = _now()
+    emulator.incoming(CAROL_THREAD, CAROL, "Still here")
+    dag_run = dagbag.get_dag("dm_reply_deprecated").test(run_conf={"since": since})
+    assert str(dag_run.state) == "success"
+    assert _return_value(dag_run, "wait")["text"] == "Still here"
+
+
+def test_a_former_name_warns_at_its_caller_and_both_names_are_refused() -> None:
+    with pytest.warns(AirflowProviderDeprecationWarning, match="after_item_id is deprecated") as w:
+        sensor = DirectReplySensor(task_id="wait", thread_id="1", after_item_id="77")
+    assert sensor.since_item_id == "77"
+    assert [Path(warning.filename).name for warning in w] == [Path(__file__).name]
+    with (
+        pytest.warns(AirflowProviderDeprecationWarning),
+        pytest.raises(ValueError, match="since: give since or its deprecated name after, not"),
+    ):
+        DirectReplySensor(task_id="wait", thread_id="1", since=_now(), after=_now())
 
 
 def test_deferred_sensor_returns_the_reply_that_arrives_while_it_waits(
@@ -161,7 +238,7 @@ def test_deferred_sensor_returns_the_reply_that_arrives_while_it_waits(
 def test_deferred_timeout_fails_the_task_with_a_clear_message(
     run_dag, fresh_sessions, emulator, capfd
 ) -> None:
-    outcome = run_dag("dm_reply_timeout", conf={"after": _now()})
+    outcome = run_dag("dm_reply_timeout", conf={"since": _now()})
     assert outcome.state_of("wait") == "failed"
     assert f"No reply in thread {CAROL_THREAD} within the sensor's timeout of 2 s" in (
         capfd.readouterr().out
@@ -172,8 +249,8 @@ def _trigger(**overrides: Any) -> DirectReplyTrigger:
     values: dict[str, Any] = {
         "direct_conn_id": "dm_emulator",
         "thread_id": CAROL_THREAD,
-        "after_item_id": None,
-        "after": _now(),
+        "since_item_id": None,
+        "since": _now(),
         "from_users": [CAROL],
         "text_pattern": r"(?i)yes",
         "poll_interval": 0.2,
@@ -190,7 +267,7 @@ def _first_event(trigger: DirectReplyTrigger) -> dict[str, Any]:
 
 
 def test_trigger_serialization_round_trips_and_holds_no_secret() -> None:
-    trigger = _trigger(after_item_id="123", deadline="2026-11-27T01:00:00+00:00")
+    trigger = _trigger(since_item_id="123", deadline="2026-11-27T01:00:00+00:00")
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_dm.triggers.reply.DirectReplyTrigger"
     rebuilt = DirectReplyTrigger(**json.loads(json.dumps(kwargs)))
@@ -198,6 +275,22 @@ def test_trigger_serialization_round_trips_and_holds_no_secret() -> None:
     text = json.dumps(kwargs).lower()
     for secret in ("demo-password", "password", "bearer", "sessionid", "authorization"):
         assert secret not in text
+
+
+def test_a_trigger_serialized_with_the_former_names_still_rebuilds() -> None:
+    earlier = {
+        "direct_conn_id": "dm_emulator",
+        "thread_id": CAROL_THREAD,
+        "after_item_id": "123",
+        "after": "2026-11-27T00:00:00+00:00",
+        "from_users": [],
+        "text_pattern": None,
+        "poll_interval": 5.0,
+        "deadline": None,
+    }
+    _, kwargs = DirectReplyTrigger(**earlier).serialize()
+    assert (kwargs["since_item_id"], kwargs["since"]) == ("123", "2026-11-27T00:00:00+00:00")
+    assert "after" not in kwargs and "after_item_id" not in kwargs
 
 
 def test_trigger_fires_on_a_reply_that_is_there(emulator, demo_connections) -> None:
@@ -236,7 +329,7 @@ def test_reply_to_takes_the_thread_and_item_of_a_send() -> None:
     assert sent_mark(sent) == ("22", "600")
     assert sent_mark(sent, thread_id="33") == ("33", "700")
     assert sent_mark(sent[2]) == ("33", "700")
-    assert sent_mark(sent, after_item_id="650") == ("22", "650")
+    assert sent_mark(sent, since_item_id="650") == ("22", "650")
     with pytest.raises(InvalidInput, match="reply_to: holds no delivered message to thread 11"):
         sent_mark(sent, thread_id="11")
     with pytest.raises(InvalidInput, match="reply_to"):
@@ -244,15 +337,10 @@ def test_reply_to_takes_the_thread_and_item_of_a_send() -> None:
 
 
 def test_example_dag_asks_waits_and_answers(airflow_db, emulator, answer_while_waiting) -> None:
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
     from airflow.models.variable import Variable
 
     # The example lives outside the test DAG folder: register it as the DAG processor would.
-    dagbag = DagBag(dag_folder=str(EXAMPLE_DAG))
-    assert not dagbag.import_errors, dagbag.import_errors
-    DagBundlesManager().sync_bundles_to_db()
-    sync_bag_to_db(dagbag, "dags-folder", None)
+    dagbag = _register(EXAMPLE_DAG)
     connection = {
         "conn_type": "instagram_direct",
         "host": f"{emulator.url}/api/v1/",
