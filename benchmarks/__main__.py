@@ -1,5 +1,6 @@
-"""`python -m benchmarks [P1 P2 ...] [--repeats N]`: run the cases (all by default), print one
-Markdown table, and write it to `benchmarks/out/results.md`."""
+"""`python -m benchmarks [P1 P2 ...] [--repeats N]`: run the cases (all by default; a case may
+also be named by its module, e.g. `p7_budget`), print one Markdown table, and write it to
+`benchmarks/out/results.md`. The peer venv is made only when a chosen case uses it."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ CASES = {
     "P4": "p4_photo",
     "P5": "p5_video",
     "P6": "p6_emulator",
+    "P7": "p7_budget",
 }
+PEER_CASES = ("P1", "P2", "P3", "P4")
 
 
 def main(argv: list[str]) -> int:
@@ -38,7 +41,8 @@ def main(argv: list[str]) -> int:
         help="run every side under cProfile; statistics go to benchmarks/out/profiles/",
     )
     args = parser.parse_args(argv)
-    chosen = [c.upper() for c in args.cases] or list(CASES)
+    by_module = {module: name for name, module in CASES.items()}
+    chosen = [by_module.get(c.lower(), c.upper()) for c in args.cases] or list(CASES)
     unknown = [c for c in chosen if c not in CASES]
     if unknown:
         parser.error(f"unknown case(s) {unknown}; choose from {list(CASES)}")
@@ -47,15 +51,16 @@ def main(argv: list[str]) -> int:
     if args.profile:
         os.environ[PROFILE_DIR_ENV] = str(ctx.out / "profiles")
         ctx.note("Profiled run (cProfile in every side): the timings are inflated.")
-    try:
-        ctx.peer_python = ensure_peer_venv()
-        versions = peer_versions(ctx.peer_python)
-        ctx.note(
-            "Peer venv: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + "; ours: "
-            f"Python {platform.python_version()} (same Airflow, requests and urllib3 pins)."
-        )
-    except (OSError, subprocess.CalledProcessError) as exc:
-        ctx.note(f"The peer venv could not be created ({exc}); peer rows are not measured.")
+    if set(chosen) & set(PEER_CASES):
+        try:
+            ctx.peer_python = ensure_peer_venv()
+            versions = peer_versions(ctx.peer_python)
+            ctx.note(
+                "Peer venv: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + "; ours: "
+                f"Python {platform.python_version()} (same Airflow, requests and urllib3 pins)."
+            )
+        except (OSError, subprocess.CalledProcessError) as exc:
+            ctx.note(f"The peer venv could not be created ({exc}); peer rows are not measured.")
     table = Table(notes=ctx.notes)
     started = time.monotonic()
     for name in chosen:
