@@ -15,6 +15,15 @@ from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow.sdk.log import mask_secret
 
+from airflow_provider_dm.client.errors import (
+    BadRequest,
+    DirectError,
+    FeedbackRequired,
+    Forbidden,
+    InvalidInput,
+    MediaNeedsReupload,
+    NotFound,
+)
 from airflow_provider_dm.hooks.account_block import AccountBlock
 from airflow_provider_dm.hooks.account_store import (
     AccountStore,
@@ -33,7 +42,6 @@ from airflow_provider_dm.provider_info import CONN_TYPE, DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client import DirectClient, SessionState
-    from airflow_provider_dm.client.errors import DirectError
 
 
 class DirectHook(BaseHook):
@@ -183,7 +191,6 @@ class DirectHook(BaseHook):
         after ``feedback_cooldown``."""
         if not error.blocks_account or error.account_action is None:
             return
-        from airflow_provider_dm.client.errors import FeedbackRequired
 
         now = time.time()
         until = (
@@ -200,7 +207,6 @@ class DirectHook(BaseHook):
         """Turn what retrying cannot fix into ``AirflowFailException`` (the task fails with no
         retry), marking the account blocked where that applies; transient problems (network,
         timeouts, 5xx, 429) stay retryable."""
-        from airflow_provider_dm.client.errors import DirectError
 
         try:
             yield
@@ -246,8 +252,6 @@ class DirectHook(BaseHook):
             try:
                 client.login_again()
             except Exception as exc:
-                from airflow_provider_dm.client.errors import DirectError
-
                 if isinstance(exc, DirectError):
                     self.record_failure(exc)
                 raise
@@ -307,7 +311,6 @@ class DirectHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """One cheap authenticated call, even for an account marked blocked; success lifts the
         mark (the person fixed its cause). Never raises (the UI's Test button)."""
-        from airflow_provider_dm.client.errors import DirectError
 
         try:
             user = self.get_conn(ignore_block=True).current_user()
@@ -324,13 +327,6 @@ class DirectHook(BaseHook):
 
 def _fails_fast(error: DirectError) -> bool:
     """Errors that a retry cannot fix: bad input, an id the service does not know, a refusal."""
-    from airflow_provider_dm.client.errors import (
-        BadRequest,
-        Forbidden,
-        InvalidInput,
-        MediaNeedsReupload,
-        NotFound,
-    )
 
     return isinstance(error, (InvalidInput, BadRequest, NotFound, Forbidden, MediaNeedsReupload))
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_dm.client.checks import SELECTED_FILTERS
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.export import collect, iso, output_path_value, parse_since
 from airflow_provider_dm.operators.rendered import (
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
     from airflow_provider_dm.client import Thread
 
-SELECTED_FILTERS = ("unread", "flagged")
 SUMMARY_LIMIT = 1000
 # The templated arguments besides since and output_path, and what their rendered values mean.
 RENDERED: dict[str, Coerce] = {

@@ -13,6 +13,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from airflow_provider_dm.client.checks import positive_int
+
 NONE_TEXTS = ("", "none", "null")
 
 
@@ -33,15 +35,7 @@ def whole_number(name: str, value: Any, *, optional: bool) -> int | None:
     ``"None"`` is None when ``optional``."""
     if optional and _is_none(value):
         return None
-    number = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    if number is None or number < 1:
-        wanted = "a positive integer or None" if optional else "a positive integer"
-        raise ValueError(f"{name}: must be {wanted}, got {value!r}")
-    return number
+    return positive_int(value, name, optional=optional)
 
 
 def flag(name: str, value: Any) -> bool:

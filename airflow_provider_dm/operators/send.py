@@ -24,6 +24,19 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_dm.client.checks import is_username, positive_int
+from airflow_provider_dm.client.client_context import derive_client_context
+from airflow_provider_dm.client.destinations import check_destinations, resolve_destinations
+from airflow_provider_dm.client.errors import DirectError, InvalidInput
+from airflow_provider_dm.client.items import (
+    MEDIA_SHARE_TYPES,
+    Link,
+    MediaShare,
+    Photo,
+    ProfileShare,
+    Text,
+    Video,
+)
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.rendered import Coerce, check_literals, choice, rendered_values
 from airflow_provider_dm.operators.upload import (
@@ -48,10 +61,9 @@ if TYPE_CHECKING:
 
 LOOK_BACK = 50
 XCOM_RETURN_KEY = "return_value"
-MEDIA_TYPES = ("photo", "video")
 # The media share's templated choice, and what its rendered value means.
 MEDIA_SHARE_RENDERED: dict[str, Coerce] = {
-    "media_type": partial(choice, choices=MEDIA_TYPES, optional=False)
+    "media_type": partial(choice, choices=MEDIA_SHARE_TYPES, optional=False)
 }
 
 
@@ -78,7 +90,7 @@ def _address(destination: Destination) -> dict[str, Any]:
 
 def _has_usernames(recipients: Any) -> bool:
     return any(
-        isinstance(ref, str) and ref.strip().startswith("@")
+        is_username(ref)
         for group in recipients or ()
         if isinstance(group, (list, tuple))
         for ref in group
@@ -116,8 +128,7 @@ class DirectSendBaseOperator(DirectBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if isinstance(look_back, bool) or not isinstance(look_back, int) or look_back < 1:
-            raise ValueError(f"look_back: must be a positive whole number, got {look_back!r}")
+        positive_int(look_back, "look_back")
         self.recipients = recipients
         self.threads = threads
         self.look_back = look_back
@@ -135,7 +146,6 @@ class DirectSendBaseOperator(DirectBaseOperator):
     def run(self, context: Context) -> list[dict[str, Any]]:
         """Send to every destination not reached by an earlier try; fail at the end if one
         failed (without retries when no failure is one a retry could fix)."""
-        from airflow_provider_dm.client.destinations import check_destinations
 
         hook = self.hook
         check_destinations(self.recipients, self.threads)
@@ -173,14 +183,10 @@ class DirectSendBaseOperator(DirectBaseOperator):
         return records
 
     def _destinations(self, client: DirectClient | None) -> list[Destination]:
-        from airflow_provider_dm.client.destinations import resolve_destinations
-
         resolver = client.user_id_for if client is not None else None
         return resolve_destinations(self.recipients, self.threads, user_id_for=resolver)
 
     def _client_context(self, context: Context, destination: Destination, plan: SendPlan) -> str:
-        from airflow_provider_dm.client.client_context import derive_client_context
-
         ti = context["ti"]
         return derive_client_context(
             ti.dag_id, ti.task_id, ti.run_id, str(ti.map_index), str(destination), plan.key
@@ -189,8 +195,6 @@ class DirectSendBaseOperator(DirectBaseOperator):
     def _already_sent(
         self, client: DirectClient, tokens: dict[Destination, str]
     ) -> dict[Destination, SendResult]:
-        from airflow_provider_dm.client.errors import DirectError
-
         found: dict[Destination, SendResult] = {}
         for destination, token in tokens.items():
             try:
@@ -254,8 +258,6 @@ class DirectSendMessageOperator(DirectSendBaseOperator):
         self.text = text
 
     def build_item(self, context: Context) -> Item:
-        from airflow_provider_dm.client.items import Text
-
         return Text(self.text)
 
 
@@ -286,8 +288,6 @@ class DirectSendLinkOperator(DirectSendBaseOperator):
         self.urls = urls
 
     def build_item(self, context: Context) -> Item:
-        from airflow_provider_dm.client.items import Link
-
         urls = tuple(self.urls) if isinstance(self.urls, list) else self.urls
         return Link(self.text, urls)
 
@@ -317,8 +317,6 @@ class DirectShareProfileOperator(DirectSendBaseOperator):
         self.user_id = user_id
 
     def build_item(self, context: Context) -> Item:
-        from airflow_provider_dm.client.items import ProfileShare
-
         return ProfileShare(self.user_id)  # type: ignore[arg-type]
 
 
@@ -354,8 +352,6 @@ class DirectShareMediaOperator(DirectSendBaseOperator):
         check_literals(MEDIA_SHARE_RENDERED, self)
 
     def build_item(self, context: Context) -> Item:
-        from airflow_provider_dm.client.items import MediaShare
-
         return MediaShare(self.media_id, **rendered_values(MEDIA_SHARE_RENDERED, self))
 
 
@@ -420,7 +416,6 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
     def _upload_values(self) -> dict[str, Any] | None:
         """The whole upload dict when one was given (``upload``, or ``upload_id`` fed with a
         whole upload XCom), else None."""
-        from airflow_provider_dm.client.errors import InvalidInput
 
         for name in ("upload", "upload_id"):
             value = getattr(self, name)
@@ -435,9 +430,6 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         return None
 
     def build_item(self, context: Context) -> Item:
-        from airflow_provider_dm.client.errors import InvalidInput
-        from airflow_provider_dm.client.items import Photo, Video
-
         cls = Photo if self.kind == "photo" else Video
         values = self._upload_values()
         if values is not None:
@@ -450,7 +442,6 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
     def _check_media_id(self, route: str) -> None:
         """Before any request: the attachment route sends an upload by its ``media_id``, which
         a bare ``upload_id`` (a template, a literal) does not carry."""
-        from airflow_provider_dm.client.errors import InvalidInput
 
         if route != "attachment" or self.upload_id is None or self._upload_values() is not None:
             return
@@ -463,8 +454,6 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
             )
 
     def plan(self, context: Context, route: str) -> SendPlan:
-        from airflow_provider_dm.client.errors import InvalidInput
-
         if self.path is None:
             self._check_media_id(route)
             return super().plan(context, route)
@@ -480,8 +469,6 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         return SendPlan(key, preview, lambda client: self._upload_and_build(client, checked.source))
 
     def _upload_and_build(self, client: DirectClient, source: Any) -> Item:
-        from airflow_provider_dm.client.items import Photo, Video
-
         upload = upload_media(client, self.kind, source, **self.photo_options())
         self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
         return (Photo if self.kind == "photo" else Video).from_upload(upload)

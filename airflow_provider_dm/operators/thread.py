@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_dm.client.checks import numeric_id
+from airflow_provider_dm.client.checks import thread_id as checked_thread_id
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.export import collect, iso, output_path_value, parse_since
 from airflow_provider_dm.operators.rendered import (
@@ -89,7 +91,7 @@ class DirectFetchThreadOperator(DirectBaseOperator):
     def run(self, context: Context) -> dict[str, Any] | list[dict[str, Any]]:
         """Page through the listing into a summary list or an export file."""
         values = rendered_values(RENDERED, self)
-        thread_id = _thread_id(self.thread_id)
+        thread_id = checked_thread_id(self.thread_id)
         since = parse_since(self.since)
         since_item_id = _since_item_id(self.since_item_id)
         output_path = output_path_value(self.output_path)
@@ -131,22 +133,10 @@ class DirectFetchThreadOperator(DirectBaseOperator):
         }
 
 
-def _thread_id(value: Any) -> str:
-    text = str(value).strip() if isinstance(value, (str, int)) and value is not True else ""
-    if not text.isdigit():
-        raise ValueError(f"thread_id: must be a numeric thread id, got {value!r}")
-    return text
-
-
 def _since_item_id(value: Any) -> str | None:
-    if value is None:
+    if value is None or str(value).strip().lower() in ("", "none"):
         return None
-    text = str(value).strip()
-    if text.lower() in ("", "none"):
-        return None
-    if not text.isdigit():
-        raise ValueError(f"since_item_id: must be a numeric item id, got {value!r}")
-    return text
+    return numeric_id(value, "since_item_id")
 
 
 def item_summary(item: ThreadItem, usernames: dict[int, str]) -> dict[str, Any]:

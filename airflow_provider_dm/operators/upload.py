@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_dm.client.checks import positive_int
 from airflow_provider_dm.operators.base import DirectBaseOperator
 
 if TYPE_CHECKING:
@@ -97,8 +98,7 @@ def check_photo_options(quality: Any, max_side: Any) -> None:
     """``quality`` in 1..95 and a positive ``max_side``, else ``ValueError`` naming the field."""
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 95:
         raise ValueError(f"quality: must be a whole number from 1 to 95, got {quality!r}")
-    if isinstance(max_side, bool) or not isinstance(max_side, int) or max_side < 1:
-        raise ValueError(f"max_side: must be a positive whole number, got {max_side!r}")
+    positive_int(max_side, "max_side")
 
 
 def refuse_photo_options(operator: str, kwargs: dict[str, Any]) -> None:

@@ -12,14 +12,18 @@ from airflow.exceptions import AirflowProviderDeprecationWarning
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
+from airflow_provider_dm.client.checks import is_username, numeric_id, username
+from airflow_provider_dm.client.checks import thread_id as checked_thread_id
+from airflow_provider_dm.client.errors import InvalidInput
+from airflow_provider_dm.client.replies import ReplyFilter, find_reply, reply_record
 from airflow_provider_dm.operators.base import DirectHookMixin
 from airflow_provider_dm.operators.export import parse_since
+from airflow_provider_dm.triggers.reply import DirectReplyTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_dm.client import DirectClient
-    from airflow_provider_dm.client.replies import ReplyFilter
 
 DELIVERED = ("sent", "already_sent")
 # _renamed <- DirectReplySensor.__init__ <- Airflow's default_args wrapper <- the DAG file.
@@ -96,15 +100,12 @@ class DirectReplySensor(DirectHookMixin, BaseSensorOperator):
         """The client, the thread and the reply filter from the rendered arguments (once)."""
         if self._watch is not None:
             return self._watch
-        from airflow_provider_dm.client.errors import InvalidInput
-        from airflow_provider_dm.client.replies import ReplyFilter
 
         thread_id, since_item_id = self.thread_id, self.since_item_id
         with self.failing_fast():
             if self.reply_to is not None:
                 thread_id, since_item_id = sent_mark(self.reply_to, thread_id, since_item_id)
-            if thread_id is None or not str(thread_id).strip().isdigit():
-                raise InvalidInput("thread_id", f"must be a numeric thread id, got {thread_id!r}")
+            thread_id = checked_thread_id(thread_id)
             since = parse_since(self.since, "since")
             if since is None and not since_item_id:
                 since = _run_start(context)
@@ -120,7 +121,6 @@ class DirectReplySensor(DirectHookMixin, BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         """One look at the thread's items newer than the mark."""
-        from airflow_provider_dm.client.replies import find_reply, reply_record
 
         client, thread_id, reply_filter = self._resolve(context)
         with self.failing_fast():
@@ -142,7 +142,6 @@ class DirectReplySensor(DirectHookMixin, BaseSensorOperator):
         first = self.poke(context)
         if first.is_done:
             return first.xcom_value
-        from airflow_provider_dm.triggers.reply import DirectReplyTrigger
 
         _, thread_id, reply_filter = self._resolve(context)
         timeout = timedelta(seconds=self.timeout)
@@ -194,7 +193,6 @@ class DirectReplySensor(DirectHookMixin, BaseSensorOperator):
 def sent_mark(reply_to: Any, thread_id: Any = None, since_item_id: Any = None) -> tuple[Any, Any]:
     """The thread and the item to wait after, from a send operator's XCom: its first delivered
     record, or the one of ``thread_id`` when given; an explicit ``since_item_id`` wins."""
-    from airflow_provider_dm.client.errors import InvalidInput
 
     records = [reply_to] if isinstance(reply_to, dict) else reply_to
     if not isinstance(records, (list, tuple)):
@@ -233,19 +231,14 @@ def _run_start(context: Context) -> datetime:
 
 def _user_ids(client: DirectClient, users: Any) -> list[int]:
     """Numeric ids for ``from_users``; each ``"@name"`` is looked up once."""
-    from airflow_provider_dm.client.errors import InvalidInput
 
     if users is None or users == "":
         return []
     if isinstance(users, (str, int)):
         users = [users]
-    ids = []
-    for user in users:
-        text = str(user).strip()
-        if text.startswith("@"):
-            ids.append(client.user_id_for(text))
-        elif text.isdigit():
-            ids.append(int(text))
-        else:
-            raise InvalidInput("from_users", f"must be user ids or @usernames, got {user!r}")
-    return ids
+    return [
+        client.user_id_for(username(user, "from_users"))
+        if is_username(user)
+        else int(numeric_id(user, "from_users"))
+        for user in users
+    ]

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_dm.client.replies import ReplyFilter, find_reply, reply_record
 from airflow_provider_dm.hooks.direct import DirectHook
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client import DirectClient
-    from airflow_provider_dm.client.replies import ReplyFilter
 
 
 class DirectReplyTrigger(BaseTrigger):
@@ -91,7 +91,6 @@ class DirectReplyTrigger(BaseTrigger):
 
     def reply_filter(self) -> ReplyFilter:
         """The reply rule these kwargs describe."""
-        from airflow_provider_dm.client.replies import ReplyFilter
 
         return ReplyFilter(
             after_item_id=self.since_item_id,
@@ -117,8 +116,6 @@ class DirectReplyTrigger(BaseTrigger):
     def _poll(
         self, hook: DirectHook, client: DirectClient, reply_filter: ReplyFilter
     ) -> dict[str, Any] | None:
-        from airflow_provider_dm.client.replies import find_reply, reply_record
-
         with hook.failing_fast():
             item = find_reply(client, self.thread_id, reply_filter)
         return reply_record(self.thread_id, item) if item is not None else None
