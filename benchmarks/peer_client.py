@@ -1,8 +1,9 @@
 """An instagrapi `Client` pointed at the emulator through `HostRewriteAdapter`, logged in.
 
-Runs inside the peer virtualenv. It first tries instagrapi's own `login()`; if its flow needs
-endpoints the emulator lacks, it injects a session the emulator issued (`authorization_data`),
-and says which it did so the table can report it.
+Runs inside the peer virtualenv. It tries instagrapi's own `login()` (the Bloks flow, which
+needs GraphQL routes the emulator does not serve), then its `login_legacy()`, which the
+emulator serves with the calls that follow it (`feed/reels_tray/`, `feed/timeline/`), and says
+which one logged in so the table can report it. When neither does, the peer is not measured.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import signal
 import traceback
 from typing import Any
 
-from benchmarks.emulator_process import PASSWORD, USERNAME, login_headers
+from benchmarks.emulator_process import PASSWORD, USERNAME
 from benchmarks.host_rewrite import mount
 
 LOGIN_TIMEOUT_S = 30
@@ -40,8 +41,7 @@ def instagrapi_client(url: str) -> tuple[Any, str]:
     legacy = _try_login(client, "login_legacy", client.login_legacy)
     if legacy is None:
         return client, f"instagrapi `login_legacy()` ({how})"
-    client.authorization_data = client.parse_authorization(login_headers(url)["Authorization"])
-    return client, f"injected an emulator session as `authorization_data` ({how}; {legacy})"
+    raise RuntimeError(f"instagrapi could not log in to the emulator: {how}; {legacy}")
 
 
 def _try_login(client: Any, name: str, method: Any) -> str | None:
