@@ -21,6 +21,7 @@ from typing import IO, Any, BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from airflow_provider_dm.client.checks import positive_int
 from airflow_provider_dm.client.errors import InvalidInput
 
 MIN_ASPECT = 4 / 5
@@ -124,8 +125,7 @@ def prepare_photo(
     """
     if not 1 <= quality <= 95:
         raise InvalidInput("quality", f"must be between 1 and 95, got {quality}")
-    if max_side < 1:
-        raise InvalidInput("max_side", f"must be positive, got {max_side}")
+    positive_int(max_side, "max_side")
     handle = _open_source(source, field)
     try:
         with warnings.catch_warnings():
