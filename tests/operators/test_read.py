@@ -247,8 +247,11 @@ def test_templated_pending_and_filter(run_dag, emulator, dag_id, conf, titles):
 @pytest.mark.parametrize(
     ("conf", "message"),
     [
-        ({"max_threads": "many"}, "max_threads: must be a positive integer or None, got 'many'"),
-        ({"page_size": 0}, "page_size: must be a positive integer, got "),
+        (
+            {"max_threads": "many"},
+            "max_threads: must be a positive whole number or None, got 'many'",
+        ),
+        ({"page_size": 0}, "page_size: must be a positive whole number, got "),
         ({"pending": "maybe"}, "pending: must be True or False, got 'maybe'"),
         ({"selected_filter": "starred"}, "selected_filter: must be 'unread' or 'flagged' or None"),
     ],
@@ -278,13 +281,13 @@ def test_templated_thread_counts_render_to_numbers(run_dag, emulator):
 def test_literal_arguments_are_checked_when_the_dag_is_parsed():
     from airflow_provider_dm.operators import DirectFetchInboxOperator, DirectFetchThreadOperator
 
-    with pytest.raises(ValueError, match="max_threads: must be a positive integer or None"):
+    with pytest.raises(ValueError, match="max_threads: must be a positive whole number or None"):
         DirectFetchInboxOperator(task_id="inbox", max_threads=0)
     with pytest.raises(ValueError, match="selected_filter: must be 'unread' or 'flagged'"):
         DirectFetchInboxOperator(task_id="inbox", selected_filter="starred")
     with pytest.raises(ValueError, match="pending: must be True or False"):
         DirectFetchInboxOperator(task_id="inbox", pending="yes")
-    with pytest.raises(ValueError, match="page_size: must be a positive integer, got None"):
+    with pytest.raises(ValueError, match="page_size: must be a positive whole number, got None"):
         DirectFetchThreadOperator(task_id="thread", thread_id="1", page_size=None)
     templated = DirectFetchThreadOperator(
         task_id="thread", thread_id="1", max_items="{{ params.n }}", page_size="50"
