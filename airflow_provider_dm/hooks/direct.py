@@ -167,11 +167,12 @@ class DirectHook(BaseHook):
             self._log_in_or_adopt(client, failed_bearer=None, ignore_block=ignore_block)
         return client
 
-    def check_not_blocked(self) -> None:
+    def check_not_blocked(self, *, fresh: bool = False) -> None:
         """Raise ``AirflowFailException`` with what to do when the account is marked blocked.
-        Looked up at most once a second per hook (``get_conn`` may be called per request)."""
+        Looked up at most once a second per hook (``get_conn`` may be called per request),
+        unless ``fresh``."""
         now = time.monotonic()
-        if now - self._block_checked_at < BLOCK_CHECK_SECONDS:
+        if not fresh and now - self._block_checked_at < BLOCK_CHECK_SECONDS:
             return
         mark = self.account_store.blocked()
         if mark is not None:
@@ -242,8 +243,8 @@ class DirectHook(BaseHook):
         other than ``failed_bearer``, which the service refused), else log in."""
         with self.account_store.login_lock():
             if not ignore_block:
-                self._block_checked_at = float("-inf")  # the login waited for may have failed
-                self.check_not_blocked()
+                # The login this task waited for may have just been refused: look again.
+                self.check_not_blocked(fresh=True)
             state = self._stored_state()
             if state is not None and state.logged_in and state.authorization != failed_bearer:
                 self.log.info("Reusing the session another task stored meanwhile")
