@@ -15,6 +15,7 @@ from airflow_provider_dm.operators.send import (
     DirectSendMessageOperator,
     DirectSendPhotoOperator,
     DirectSendVideoOperator,
+    DirectSendVoiceOperator,
     DirectShareMediaOperator,
     DirectShareProfileOperator,
 )
@@ -22,6 +23,7 @@ from airflow_provider_dm.operators.thread import DirectFetchThreadOperator
 from airflow_provider_dm.operators.upload import (
     DirectUploadPhotoOperator,
     DirectUploadVideoOperator,
+    DirectUploadVoiceOperator,
 )
 
 __all__ = [
@@ -34,8 +36,10 @@ __all__ = [
     "DirectSendMessageOperator",
     "DirectSendPhotoOperator",
     "DirectSendVideoOperator",
+    "DirectSendVoiceOperator",
     "DirectShareMediaOperator",
     "DirectShareProfileOperator",
     "DirectUploadPhotoOperator",
     "DirectUploadVideoOperator",
+    "DirectUploadVoiceOperator",
 ]
