@@ -18,10 +18,14 @@ FORMATS = {
 }
 
 
-def write_audio(path: Path, *, seconds: float = 2.0, loud: float = 1.0) -> Path:
+def write_audio(
+    path: Path, *, seconds: float = 2.0, loud: float = 1.0, rate: int | None = None
+) -> Path:
     """A mono tone of ``seconds``, at 60% of full scale for ``loud`` seconds, then silence;
-    the container and codec follow the suffix of ``path`` (see ``FORMATS``)."""
-    container, codec, rate = FORMATS[path.suffix.lstrip(".")]
+    the container and codec follow the suffix of ``path`` (see ``FORMATS``), the sample rate
+    is the format's unless ``rate`` is given."""
+    container, codec, default_rate = FORMATS[path.suffix.lstrip(".")]
+    rate = rate or default_rate
     total = round(seconds * rate)
     with av.open(str(path), "w", format=container) as output:
         stream = output.add_stream(codec, rate=rate, layout="mono")
@@ -30,15 +34,15 @@ def write_audio(path: Path, *, seconds: float = 2.0, loud: float = 1.0) -> Path:
         )
         for start in range(0, total, 1024):
             count = min(1024, total - start)
+            loud_count = max(0, min(count, round(loud * rate) - start))
             samples = array.array(
                 "h",
                 (
                     round(0.6 * 32767 * math.sin(2 * math.pi * 440 * (start + i) / rate))
-                    if (start + i) < loud * rate
-                    else 0
-                    for i in range(count)
+                    for i in range(loud_count)
                 ),
             )
+            samples.extend([0] * (count - loud_count))
             frame = av.AudioFrame(format="s16", layout="mono", samples=count)
             frame.planes[0].update(samples.tobytes())
             frame.sample_rate = rate

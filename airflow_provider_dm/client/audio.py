@@ -214,49 +214,65 @@ class _Levels:
         return _scale(self.levels)
 
 
+class _Sink:
+    """Where the decoded audio goes, once resampled to mono at ``SAMPLE_RATE``: the loudness
+    levels, and (when converting) the AAC encoder of an M4A in memory."""
+
+    def __init__(self, av: ModuleType, convert: bool) -> None:
+        self.levels = _Levels()
+        self._to_levels = av.AudioResampler(format="s16", layout="mono", rate=LEVEL_RATE)
+        self.output = io.BytesIO()
+        self._muxer = av.open(self.output, "w", format="mp4") if convert else None
+        if self._muxer is not None:
+            self._encoder = self._muxer.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
+            self._encoder.bit_rate = BIT_RATE
+
+    def add(self, frames: list[Any]) -> None:
+        for frame in frames:
+            self._measure(self._to_levels.resample(frame))
+            if self._muxer is not None:
+                frame.pts = None  # the encoder numbers its own frames
+                self._muxer.mux(self._encoder.encode(frame))
+
+    def _measure(self, frames: list[Any]) -> None:
+        for pcm in frames:
+            self.levels.add(bytes(pcm.planes[0])[: 2 * pcm.samples])
+
+    def close(self) -> None:
+        self._measure(self._to_levels.resample(None))
+        if self._muxer is not None:
+            self._muxer.mux(self._encoder.encode(None))
+            self._muxer.close()
+
+
 def _decode(av: ModuleType, data: bytes, field: str, *, convert: bool) -> PreparedVoice:
     """Decode the audio once: its waveform and duration, and (``convert``) mono AAC in M4A."""
     try:
         source = av.open(io.BytesIO(data), "r")
     except av.FFmpegError as exc:
         raise InvalidInput(field, f"is not audio PyAV can read: {exc}") from None
-    output = io.BytesIO()
     with source:
         if not source.streams.audio:
             raise InvalidInput(field, "has no audio stream")
-        stream = source.streams.audio[0]
-        levels = _Levels()
-        to_levels = av.AudioResampler(format="s16", layout="mono", rate=LEVEL_RATE)
+        sink = _Sink(av, convert)
+        to_mono = av.AudioResampler(format="fltp", layout="mono", rate=SAMPLE_RATE)
         samples, rate = 0, 0
-        sink = av.open(output, "w", format="mp4") if convert else None
-        encoder = None
-        if sink is not None:
-            encoder = sink.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
-            encoder.bit_rate = BIT_RATE
-            to_aac = av.AudioResampler(format="fltp", layout="mono", rate=SAMPLE_RATE)
         try:
-            for frame in source.decode(stream):
+            for frame in source.decode(source.streams.audio[0]):
                 rate = frame.sample_rate or rate
                 samples += frame.samples
                 if rate and samples * 1000 > (MAX_DURATION_MS + 1000) * rate:
                     raise InvalidInput(
                         field, f"is longer than {MAX_DURATION_MS / 1000:g} s, the voice limit"
                     )
-                for mono in to_levels.resample(frame):
-                    levels.add(bytes(mono.planes[0])[: 2 * mono.samples])
-                if sink is not None:
-                    for part in to_aac.resample(frame):
-                        sink.mux(encoder.encode(part))
-            if sink is not None:
-                for part in to_aac.resample(None):
-                    sink.mux(encoder.encode(part))
-                sink.mux(encoder.encode(None))
-                sink.close()
+                sink.add(to_mono.resample(frame))
+            sink.add(to_mono.resample(None))
+            sink.close()
         except av.FFmpegError as exc:
             raise InvalidInput(field, f"is corrupt or truncated audio: {exc}") from None
     duration_ms = round(samples * 1000 / rate) if rate else 0
-    m4a = output.getvalue() if convert else data
-    return PreparedVoice(m4a, duration_ms, levels.waveform(), convert)
+    m4a = sink.output.getvalue() if convert else data
+    return PreparedVoice(m4a, duration_ms, sink.levels.waveform(), convert)
 
 
 def _with_duration(voice: PreparedVoice, duration_ms: int) -> PreparedVoice:

@@ -591,6 +591,11 @@ class DirectSendVoiceOperator(_DirectSendMediaOperator):
         refuse_photo_options(type(self).__name__, self.kind, kwargs)
         super().__init__(**kwargs)
 
+    def _check_media_id(self, route: str) -> None:
+        """Before any request, on either route: a bare ``upload_id`` carries no waveform."""
+        if self.upload_id is not None and self._upload_values() is None:
+            self.bare_item(upload_id=self.upload_id, media_id=self.media_id)
+
     def bare_item(self, *, upload_id: Any, media_id: Any) -> Item:
         raise InvalidInput(
             "upload_id",

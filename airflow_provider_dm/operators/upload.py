@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_dm.client.checks import positive_int
+from airflow_provider_dm.client.media_kinds import CheckedMedia, media_kind
 from airflow_provider_dm.operators.base import DirectBaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_dm.client import DirectClient
-    from airflow_provider_dm.client.media_kinds import CheckedMedia
     from airflow_provider_dm.client.upload import Upload
 
 QUALITY = 70
@@ -32,8 +32,6 @@ def media_source(path: Any, kind: str) -> Any:
     """The rendered ``path`` as something the client reads: a local path, or for a kind read
     whole (a photo) an ``ObjectStoragePath`` when it is a URL. Raises ``ValueError`` naming
     ``path``."""
-    from airflow_provider_dm.client.media_kinds import media_kind
-
     if hasattr(path, "open") and not isinstance(path, str):
         return path
     if not isinstance(path, str) or not path.strip():
@@ -51,16 +49,12 @@ def media_source(path: Any, kind: str) -> Any:
 def inspect_media(kind: str, source: Any, **options: Any) -> CheckedMedia:
     """Validate and prepare a media file of ``kind`` before any request (its check in the
     media-kind table) and describe what would be uploaded."""
-    from airflow_provider_dm.client.media_kinds import media_kind
-
     return media_kind(kind).check(source, **options)
 
 
 def upload_media(client: DirectClient, kind: str, source: Any, **options: Any) -> Upload:
     """Upload a media file of ``kind`` (a source, or the prepared form from ``inspect_media``)
     with the client (on the connection's media route)."""
-    from airflow_provider_dm.client.media_kinds import media_kind
-
     return media_kind(kind).upload(client, source, **options)
 
 

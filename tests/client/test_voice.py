@@ -85,7 +85,9 @@ def test_without_pyav_other_audio_is_refused_naming_the_extra(tmp_path: Path) ->
 
 
 def test_bad_voice_input_is_refused_naming_the_field(tmp_path: Path) -> None:
-    long = write_audio(tmp_path / "long.wav", seconds=MAX_DURATION_MS / 1000 + 2)
+    long = write_audio(
+        tmp_path / "long.wav", seconds=MAX_DURATION_MS / 1000 + 2, loud=0.5, rate=8000
+    )
     text = tmp_path / "note.txt"
     text.write_text("not audio")
     empty = tmp_path / "empty.m4a"

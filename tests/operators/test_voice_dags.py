@@ -82,6 +82,7 @@ def test_a_voice_message_from_a_wav_is_converted_and_sent_in_one_task(
     ("conf", "message"),
     [
         ({"path": "note.txt"}, "path: is not audio PyAV can read"),
+        ({"upload_id": "1700000000000"}, "upload_id: a voice message is sent with its waveform"),
         ({"upload_id": "1700000000000", "media_id": "5"}, "upload_id: a voice message is sent"),
     ],
 )
