@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 QUALITY = 70
 MAX_SIDE = 1080
-PHOTO_OPTIONS = ("quality", "max_side")
+PHOTO_OPTIONS = media_kind("photo").options
 
 
 def media_source(path: Any, kind: str) -> Any:
@@ -68,7 +68,8 @@ def check_photo_options(quality: Any, max_side: Any) -> None:
 def refuse_photo_options(operator: str, kind: str, kwargs: dict[str, Any]) -> None:
     """``TypeError`` at DAG parse when a video or voice operator is given ``quality`` or
     ``max_side``: only a photo is re-encoded as a JPEG and resized."""
-    given = [name for name in PHOTO_OPTIONS if name in kwargs]
+    taken = media_kind(kind).options
+    given = [name for name in PHOTO_OPTIONS if name in kwargs and name not in taken]
     if given:
         raise TypeError(
             f"{operator} takes no {' or '.join(given)}: they apply to photos only "
