@@ -100,7 +100,7 @@ def swapped_rgb_profile() -> bytes:
         body += data + b"\0" * (-len(data) % 4)
     table = struct.pack(">I", len(tags)) + b"".join(
         sig + struct.pack(">II", offset, len(data))
-        for (sig, data), offset in zip(tags.items(), offsets)
+        for (sig, data), offset in zip(tags.items(), offsets, strict=True)
     )
     size = table_end + len(body)
     header = (

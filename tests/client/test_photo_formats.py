@@ -57,7 +57,7 @@ def _result(data: bytes) -> Image.Image:
 
 
 def _near(pixel: tuple[int, ...], expected: tuple[int, int, int], slack: int = 40) -> bool:
-    return all(abs(a - b) <= slack for a, b in zip(pixel, expected))
+    return all(abs(a - b) <= slack for a, b in zip(pixel, expected, strict=False))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
