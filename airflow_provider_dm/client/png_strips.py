@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import struct
 import zlib
+from collections.abc import Iterator
 from typing import IO
 
 from PIL import Image
@@ -57,7 +58,7 @@ def _idat_pieces(handle: IO[bytes]) -> tuple[int, int, list[tuple[int, int]]]:
     return width, height, pieces
 
 
-def _inflated(handle: IO[bytes], pieces: list[tuple[int, int]], field: str):
+def _inflated(handle: IO[bytes], pieces: list[tuple[int, int]], field: str) -> Iterator[bytes]:
     """The IDAT stream inflated, in pieces of at most ``_STRIP_BYTES`` (a bomb stays bounded)."""
     inflater = zlib.decompressobj()
     try:

@@ -23,6 +23,7 @@ from photo_fixtures import (
 )
 from PIL import Image
 
+from airflow_provider_dm.client import png_strips
 from airflow_provider_dm.client.errors import InvalidInput
 from airflow_provider_dm.client.media import prepare_photo
 from airflow_provider_dm.client.photo_open import HEIF_EXTRA, MAX_PIXELS, open_photo
@@ -205,3 +206,24 @@ def test_bomb_through_the_operator_fails_without_retry_or_request(
     assert out.state_of("upload") == "failed"
     assert out.tries[("upload", -1)] == 1, "not retried"
     assert not [r for r in emulator.requests() if "upload" in r["path"] or "image" in r["path"]]
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
+def test_png_strips_equal_a_whole_decode(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Strips of ~50 kB, so that rows filtered against the row above cross many strip edges.
+    monkeypatch.setattr(png_strips, "_STRIP_BYTES", 50_000)
+    bands = [Image.effect_noise((1003, 777), 60) for _ in mode]
+    data = _save(Image.merge(mode, bands), "PNG")
+    whole = Image.open(io.BytesIO(data)).reduce(3)
+    assert png_strips.reduce_png(io.BytesIO(data), 3).tobytes() == whole.tobytes()
+
+
+def test_truncated_big_png_is_refused_naming_path(tmp_path: Path) -> None:
+    # 2,400x1,800: reduced by 2 while decoding, so it goes through the strip decoder.
+    band = Image.linear_gradient("L").resize((2400, 1800))
+    data = _save(Image.merge("RGBA", [band, band.rotate(90), band, band]), "PNG")
+    path = tmp_path / "cut.png"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InvalidInput, match="truncated PNG") as refused:
+        prepare_photo(path)
+    assert refused.value.field == "path"
