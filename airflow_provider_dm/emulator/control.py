@@ -84,9 +84,12 @@ class EmulatorControl:
         """Close the HTTP session."""
         self._session.close()
 
-    def graph_token(self, username: str = "airflow_demo", *, expires_in: int | None = None) -> dict:
-        """A Graph API token for an account: ``{access_token, ig_user_id, ...}``."""
-        payload: dict[str, Any] = {"username": username}
+    def graph_token(
+        self, username: str = "airflow_demo", *, expires_in: int | None = None, age: int = 0
+    ) -> dict:
+        """A Graph API token for an account, issued ``age`` seconds ago: ``{access_token,
+        ig_user_id, ...}``."""
+        payload: dict[str, Any] = {"username": username, "age": age}
         if expires_in is not None:
             payload["expires_in"] = expires_in
         return self._call("POST", "graph/token", payload)
@@ -94,3 +97,7 @@ class EmulatorControl:
     def graph_rates(self, **rates: Any) -> dict:
         """Change the Graph API's per-account call rates (``enabled=False`` turns them off)."""
         return self._call("POST", "graph/rates", rates)
+
+    def revoke_graph_token(self, token: str) -> None:
+        """Revoke a Graph API token (its next use answers code 190)."""
+        self._call("POST", "graph/token", {"revoke": token})
