@@ -113,7 +113,8 @@ def _account(ctx: EmulatorState, username: object) -> tuple[int, str]:
 
 
 def handle_reset(ctx: EmulatorState, req: Request) -> Response:
-    """`POST reset` (JSON `{"seed": ...}` optional): wipe everything and seed again."""
+    """`POST reset` (JSON `{"seed": ...}` optional): wipe everything and seed again; faults
+    and limits are cleared and dedupe is on again."""
     seed = req.form.get("seed") or ctx.seed
     try:
         check_seed(str(seed))
@@ -121,6 +122,7 @@ def handle_reset(ctx: EmulatorState, req: Request) -> Response:
         raise bad_request(f"Invalid seed: {exc}") from None
     ctx.faults.clear()
     ctx.limits.clear()
+    ctx.dedupe = True
     with ctx.store.lock:
         apply_seed(ctx.store, str(seed))
         ctx.seed = str(seed)
@@ -134,13 +136,19 @@ def handle_seed(ctx: EmulatorState, req: Request) -> Response:
 
 
 def handle_config(ctx: EmulatorState, req: Request) -> Response:
-    """`POST config` (JSON `{"transcode_polls": K}`): change settings at run time."""
+    """`POST config` (JSON `{"transcode_polls": K, "dedupe": bool}`): change settings at run
+    time; `GET` shows them. `dedupe: false` makes a repeated `client_context` add the item again,
+    as a service that does not dedupe would (a reset turns it back on)."""
     if "transcode_polls" in req.form:
         value = req.form["transcode_polls"]
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise bad_request("Invalid transcode_polls: a non-negative integer is needed")
         ctx.transcode_polls = value
-    return ok(transcode_polls=ctx.transcode_polls)
+    if "dedupe" in req.form:
+        if not isinstance(req.form["dedupe"], bool):
+            raise bad_request("Invalid dedupe: true or false is needed")
+        ctx.dedupe = req.form["dedupe"]
+    return ok(transcode_polls=ctx.transcode_polls, dedupe=ctx.dedupe)
 
 
 def handle_incoming(ctx: EmulatorState, req: Request) -> Response:

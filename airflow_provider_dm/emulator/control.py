@@ -76,9 +76,12 @@ class EmulatorControl:
         payload = {"thread_id": str(thread_id), "user_pk": int(user_pk), "text": text}
         return self._call("POST", "incoming", payload)["item"]
 
-    def configure(self, *, transcode_polls: int) -> None:
-        """Change run-time settings (how many upload_finish calls answer 202)."""
-        self._call("POST", "config", {"transcode_polls": transcode_polls})
+    def configure(self, *, transcode_polls: int | None = None, dedupe: bool | None = None) -> dict:
+        """Change run-time settings: how many upload_finish calls answer 202, whether a repeated
+        client_context is deduped; None leaves one as it is. Returns the settings."""
+        settings = {"transcode_polls": transcode_polls, "dedupe": dedupe}
+        body = self._call("POST", "config", {k: v for k, v in settings.items() if v is not None})
+        return {"transcode_polls": body["transcode_polls"], "dedupe": body["dedupe"]}
 
     def close(self) -> None:
         """Close the HTTP session."""

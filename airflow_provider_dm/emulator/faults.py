@@ -31,6 +31,7 @@ ACTIONS = frozenset(
         "drop",
         "drop_after",
         "delay",
+        "slow_answer",
         "login_required",
         "feedback_required",
         "challenge_required",
@@ -130,7 +131,9 @@ class Faults:
         times = spec.pop("times", 1)
         if not isinstance(times, int) or isinstance(times, bool) or times < 1:
             raise bad_request("Invalid times: a positive integer is needed")
-        if action == "delay" and not isinstance(spec.get("seconds", 0), (int, float)):
+        if action in ("delay", "slow_answer") and not isinstance(
+            spec.get("seconds", 0), (int, float)
+        ):
             raise bad_request("Invalid seconds: a number is needed")
         fault = Fault(method, path, action, times, spec)
         with self._lock:

@@ -357,9 +357,12 @@ class RequestHandler(StreamRequestHandler):
                     auth.require_session(ctx, req)
             fault = ctx.faults.take(method, path)
             drop_after = False
+            slow_answer = 0.0
             if fault is not None:
                 if fault.action == "delay":
                     time.sleep(float(fault.params.get("seconds", 1)))
+                elif fault.action == "slow_answer":
+                    slow_answer = float(fault.params.get("seconds", 1))
                 elif fault.action == "drop_after":
                     drop_after = True
                 elif fault.action == "drop":
@@ -390,6 +393,8 @@ class RequestHandler(StreamRequestHandler):
                     response = route.handler(ctx, req)
             if drop_after:
                 raise DropConnection()
+            if slow_answer:
+                time.sleep(slow_answer)
         except _Answer as answer:
             response = answer.response
         except ApiError as error:
@@ -500,7 +505,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
 
 class Emulator:
-    """The protocol emulator on one port; start/stop it, or use it as a context manager."""
+    """The protocol emulator on one port; start/stop it, or use it as a context manager.
+    ``dedupe=False`` starts it without its own dedupe of repeated ``client_context`` tokens."""
 
     def __init__(
         self,
@@ -510,12 +516,14 @@ class Emulator:
         port: int = 0,
         *,
         transcode_polls: int = 1,
+        dedupe: bool = True,
     ) -> None:
         self.db_path = Path(db_path)
         self.seed = check_seed(seed)
         self.host = host
         self.port = port
         self.transcode_polls = transcode_polls
+        self.dedupe = dedupe
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -532,7 +540,11 @@ class Emulator:
         store = Store(self.db_path)
         apply_seed(store, self.seed)
         ctx = EmulatorState(
-            store=store, faults=Faults(), seed=self.seed, transcode_polls=self.transcode_polls
+            store=store,
+            faults=Faults(),
+            seed=self.seed,
+            transcode_polls=self.transcode_polls,
+            dedupe=self.dedupe,
         )
         self._server = EmulatorHTTPServer((self.host, self.port), ctx)
         self._thread = threading.Thread(

@@ -19,3 +19,4 @@ class EmulatorState:
     limits: Limits = field(default_factory=Limits)
     seed: str = "demo"
     transcode_polls: int = 1
+    dedupe: bool = True  # off: a repeated client_context adds the item again (`config`)
