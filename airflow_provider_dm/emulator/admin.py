@@ -1,5 +1,5 @@
-"""The admin API under `/__emulator/`: ledger, request log, faults, send limits, reset, seed,
-incoming items.
+"""The admin API under `/__emulator/`: ledger, request log, faults (rules, random, counts),
+send limits, reset, seed, incoming items.
 
 Admin requests are neither logged nor subject to faults. A reset wipes everything, sessions
 included, so a client must log in again afterwards.
@@ -71,6 +71,23 @@ def handle_faults(ctx: EmulatorState, req: Request) -> Response:
     return ok(faults=ctx.faults.list())
 
 
+def handle_random_faults(ctx: EmulatorState, req: Request) -> Response:
+    """`POST faults/random` (JSON `{seed, rate, actions?, methods?, paths?, seconds?,
+    retry_after?}`) turns random faults on, `DELETE` off, `GET` shows them (null when off)."""
+    if req.method == "DELETE":
+        ctx.faults.set_random(None)
+    elif req.method == "POST":
+        ctx.faults.set_random(req.form)
+    current = ctx.faults.random
+    return ok(random=current.to_json() if current is not None else None)
+
+
+def handle_fired_faults(ctx: EmulatorState, req: Request) -> Response:
+    """`GET faults/fired`: how many faults fired since the last reset, by kind (action)."""
+    counts = ctx.faults.counts()
+    return ok(fired=counts, total=sum(counts.values()))
+
+
 def handle_limits(ctx: EmulatorState, req: Request) -> Response:
     """`POST limits` (JSON `{username, max_sends, window_s}`) sets one account's send limit,
     `GET` lists them with their counts, `DELETE` clears all or one (`username` in body or query)."""
@@ -120,7 +137,7 @@ def handle_reset(ctx: EmulatorState, req: Request) -> Response:
         check_seed(str(seed))
     except ValueError as exc:
         raise bad_request(f"Invalid seed: {exc}") from None
-    ctx.faults.clear()
+    ctx.faults.reset()
     ctx.limits.clear()
     ctx.dedupe = True
     with ctx.store.lock:

@@ -165,6 +165,8 @@ ADMIN: dict[str, tuple[frozenset[str], Handler]] = {
     "ledger": (frozenset({"GET"}), admin.handle_ledger),
     "requests": (frozenset({"GET"}), admin.handle_requests),
     "faults": (frozenset({"GET", "POST", "DELETE"}), admin.handle_faults),
+    "faults/random": (frozenset({"GET", "POST", "DELETE"}), admin.handle_random_faults),
+    "faults/fired": (frozenset({"GET"}), admin.handle_fired_faults),
     "reset": (frozenset({"POST"}), admin.handle_reset),
     "seed": (frozenset({"GET"}), admin.handle_seed),
     "config": (frozenset({"GET", "POST"}), admin.handle_config),
@@ -355,7 +357,7 @@ class RequestHandler(StreamRequestHandler):
             if not route.public:
                 with ctx.store.lock:
                     auth.require_session(ctx, req)
-            fault = ctx.faults.take(method, path)
+            fault = ctx.faults.take(method, path, random_ok=not route.public)
             drop_after = False
             slow_answer = 0.0
             if fault is not None:
