@@ -27,6 +27,7 @@ from airflow_provider_dm.client.destinations import (
 from airflow_provider_dm.client.errors import (
     DirectError,
     InvalidInput,
+    LoginRequired,
     NetworkError,
     RequestTimeout,
 )
@@ -127,7 +128,8 @@ def send(
                     "failed",
                     str(exc),
                     type(exc).__name__,
-                    exc.retryable,
+                    # A session refused again right after a new login: a later try logs in anew.
+                    exc.retryable or isinstance(exc, LoginRequired),
                 )
             )
     return results

@@ -13,6 +13,7 @@ from airflow_provider_dm.client import DirectClient
 from airflow_provider_dm.client.broadcast import send
 from airflow_provider_dm.client.items import Text
 from airflow_provider_dm.client.look_back import LookBack, find_earlier
+from airflow_provider_dm.client.state import Credentials
 from airflow_provider_dm.emulator.control import EmulatorControl
 
 TEXT_PATH = "/api/v1/direct_v2/threads/broadcast/text/"
@@ -100,3 +101,18 @@ def test_a_send_dropped_before_accepting_is_sent_again(client, emulator, thread)
     assert [row["client_context"] for row in emulator.ledger()] == ["6805"]
     assert result.status == "sent"
     assert [r["status"] for r in emulator.requests() if r["path"] == TEXT_PATH] == [0, 200]
+
+
+def test_a_session_refused_again_after_a_new_login_may_be_tried_later(emulator, thread) -> None:
+    thread_id, _ = thread
+    client = DirectClient(
+        api_url=emulator.url + "/api/v1/",
+        credentials=Credentials("airflow_demo", "demo-password"),
+    )
+    client.login("airflow_demo", "demo-password")
+    emulator.add_fault("POST", TEXT_PATH, "login_required", times=2)
+
+    (result,) = send(client.transport, Text("later"), threads=[thread_id], client_context="6806")
+
+    assert (result.status, result.error_type, result.retryable) == ("failed", "LoginRequired", True)
+    assert emulator.ledger() == []
