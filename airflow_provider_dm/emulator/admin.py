@@ -36,6 +36,7 @@ def handle_ledger(ctx: EmulatorState, req: Request) -> Response:
             "fields": json.loads(r["fields"]),
             "upload": json.loads(r["upload"]) if r["upload"] else None,
             "timestamp": r["timestamp"],
+            "backend": r["backend"],
         }
         for r in rows
     ]
@@ -140,6 +141,7 @@ def handle_reset(ctx: EmulatorState, req: Request) -> Response:
     ctx.faults.reset()
     ctx.limits.clear()
     ctx.dedupe = True
+    ctx.graph_rates.reset()
     with ctx.store.lock:
         apply_seed(ctx.store, str(seed))
         ctx.seed = str(seed)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from airflow_provider_dm.emulator.faults import Faults
+from airflow_provider_dm.emulator.graph_rates import GraphRates
 from airflow_provider_dm.emulator.limits import Limits
 from airflow_provider_dm.emulator.store import Store
 
@@ -20,3 +21,4 @@ class EmulatorState:
     seed: str = "demo"
     transcode_polls: int = 1
     dedupe: bool = True  # off: a repeated client_context adds the item again (`config`)
+    graph_rates: GraphRates = field(default_factory=GraphRates)
