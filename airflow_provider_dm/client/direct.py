@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_dm.client import checks, lookups
 from airflow_provider_dm.client import login as login_flow
+from airflow_provider_dm.client import look_back as look_back_rule
 from airflow_provider_dm.client.errors import InvalidInput, TwoFactorRequired
 from airflow_provider_dm.client.models import Thread, ThreadItem, User, to_micros
 from airflow_provider_dm.client.pagination import Listing, Page
@@ -260,17 +261,7 @@ class DirectClient:
         self, thread_id: str, cursor: str | None = None, *, page_size: int = 20
     ) -> Page[ThreadItem]:
         """One page of a thread's items, newest first, with the thread itself in ``raw``."""
-        tid = checks.thread_id(thread_id)
-        params: dict[str, Any] = {"visual_message_return_type": "unseen", "limit": page_size}
-        if cursor:
-            params.update(cursor=cursor, direction="older")
-        answer = self.transport.api("GET", f"direct_v2/threads/{tid}/", params=params)
-        thread = answer.get("thread") if isinstance(answer.get("thread"), dict) else {}
-        items = tuple(ThreadItem.parse(i) for i in thread.get("items") or [] if isinstance(i, dict))
-        cursor_out = thread.get("oldest_cursor")
-        return Page(
-            items, str(cursor_out) if cursor_out else None, bool(thread.get("has_older")), answer
-        )
+        return look_back_rule.thread_page(self.transport, thread_id, cursor, page_size=page_size)
 
     def get_thread(self, thread_id: str, *, page_size: int = 20) -> Thread:
         """A thread with its newest ``page_size`` items (``NotFound`` for an unknown id)."""
@@ -322,26 +313,37 @@ class DirectClient:
         return Thread.parse(thread) if thread is not None else None
 
     def find_sent(
-        self, destination: Destination | str, client_context: str, *, look_back: int = 50
+        self,
+        destination: Destination | str,
+        client_context: str,
+        *,
+        since: datetime | None = None,
+        look_back: int = look_back_rule.MAX_PAGES,
     ) -> SendResult | None:
-        """The earlier send with ``client_context`` among the newest ``look_back`` items of the
-        destination's thread, as an ``already_sent`` result; None when it is not there (or the
-        conversation does not exist yet). Pages through the thread like every read."""
+        """The earlier send with ``client_context`` in the destination's thread, as an
+        ``already_sent`` result; None when it is not there (or the conversation does not exist
+        yet). Pages back until items older than ``since`` less the clock-skew allowance (no
+        time bound when None), at most ``look_back`` pages (``client.look_back``)."""
         from airflow_provider_dm.client.broadcast import SendResult, thread_for
         from airflow_provider_dm.client.destinations import Destination
 
         if isinstance(destination, str):
             destination = Destination.parse(destination)
-        checks.positive_int(look_back, "look_back")
+        _moment("since", since)
+        bound = (
+            look_back_rule.LookBack.from_start(since, max_pages=look_back)
+            if since is not None
+            else look_back_rule.LookBack(max_pages=look_back)
+        )
         thread_id = thread_for(self.transport, destination)
         if thread_id is None:
             return None
-        for item in self.iter_thread_items(thread_id, max_items=look_back):
-            if item.raw.get("client_context") == client_context:
-                return SendResult(
-                    str(destination), thread_id, item.item_id, client_context, "already_sent"
-                )
-        return None
+        search = look_back_rule.find_earlier(self.transport, thread_id, client_context, bound)
+        if search.item is None:
+            return None
+        return SendResult(
+            str(destination), thread_id, search.item.item_id, client_context, "already_sent"
+        )
 
     # -- sending (delegated) -------------------------------------------------------------
 

@@ -207,6 +207,11 @@ class Transport:
             return call()
         return self._authenticated(call, retry=retry)
 
+    def retried(self, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run ``call`` (requests made with ``retry=False``) under this transport's retry
+        policy, for a caller that must act between attempts (e.g. look before sending again)."""
+        return self._retrying(call)
+
     def before_create(self, what: str) -> None:
         """Called before every request that creates something on the account (each send, each
         upload): keeps ``send_interval`` spacing, then takes a token from ``budget`` (which may

@@ -1,5 +1,5 @@
-"""The admin API under `/__emulator/`: ledger, request log, faults, send limits, reset, seed,
-incoming items.
+"""The admin API under `/__emulator/`: ledger, request log, faults (rules, random, counts),
+send limits, reset, seed, incoming items.
 
 Admin requests are neither logged nor subject to faults. A reset wipes everything, sessions
 included, so a client must log in again afterwards.
@@ -72,6 +72,23 @@ def handle_faults(ctx: EmulatorState, req: Request) -> Response:
     return ok(faults=ctx.faults.list())
 
 
+def handle_random_faults(ctx: EmulatorState, req: Request) -> Response:
+    """`POST faults/random` (JSON `{seed, rate, actions?, methods?, paths?, seconds?,
+    retry_after?}`) turns random faults on, `DELETE` off, `GET` shows them (null when off)."""
+    if req.method == "DELETE":
+        ctx.faults.set_random(None)
+    elif req.method == "POST":
+        ctx.faults.set_random(req.form)
+    current = ctx.faults.random
+    return ok(random=current.to_json() if current is not None else None)
+
+
+def handle_fired_faults(ctx: EmulatorState, req: Request) -> Response:
+    """`GET faults/fired`: how many faults fired since the last reset, by kind (action)."""
+    counts = ctx.faults.counts()
+    return ok(fired=counts, total=sum(counts.values()))
+
+
 def handle_limits(ctx: EmulatorState, req: Request) -> Response:
     """`POST limits` (JSON `{username, max_sends, window_s}`) sets one account's send limit,
     `GET` lists them with their counts, `DELETE` clears all or one (`username` in body or query)."""
@@ -114,14 +131,16 @@ def _account(ctx: EmulatorState, username: object) -> tuple[int, str]:
 
 
 def handle_reset(ctx: EmulatorState, req: Request) -> Response:
-    """`POST reset` (JSON `{"seed": ...}` optional): wipe everything and seed again."""
+    """`POST reset` (JSON `{"seed": ...}` optional): wipe everything and seed again; faults
+    and limits are cleared and dedupe is on again."""
     seed = req.form.get("seed") or ctx.seed
     try:
         check_seed(str(seed))
     except ValueError as exc:
         raise bad_request(f"Invalid seed: {exc}") from None
-    ctx.faults.clear()
+    ctx.faults.reset()
     ctx.limits.clear()
+    ctx.dedupe = True
     ctx.graph_rates.reset()
     with ctx.store.lock:
         apply_seed(ctx.store, str(seed))
@@ -136,13 +155,19 @@ def handle_seed(ctx: EmulatorState, req: Request) -> Response:
 
 
 def handle_config(ctx: EmulatorState, req: Request) -> Response:
-    """`POST config` (JSON `{"transcode_polls": K}`): change settings at run time."""
+    """`POST config` (JSON `{"transcode_polls": K, "dedupe": bool}`): change settings at run
+    time; `GET` shows them. `dedupe: false` makes a repeated `client_context` add the item again,
+    as a service that does not dedupe would (a reset turns it back on)."""
     if "transcode_polls" in req.form:
         value = req.form["transcode_polls"]
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise bad_request("Invalid transcode_polls: a non-negative integer is needed")
         ctx.transcode_polls = value
-    return ok(transcode_polls=ctx.transcode_polls)
+    if "dedupe" in req.form:
+        if not isinstance(req.form["dedupe"], bool):
+            raise bad_request("Invalid dedupe: true or false is needed")
+        ctx.dedupe = req.form["dedupe"]
+    return ok(transcode_polls=ctx.transcode_polls, dedupe=ctx.dedupe)
 
 
 def handle_incoming(ctx: EmulatorState, req: Request) -> Response:

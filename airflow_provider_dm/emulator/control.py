@@ -43,8 +43,24 @@ class EmulatorControl:
         return self._call("GET", "faults")["faults"]
 
     def clear_faults(self) -> None:
-        """Remove every fault rule."""
+        """Remove every fault rule and turn random faults off."""
         self._call("DELETE", "faults")
+
+    def random_faults(self, seed: int, rate: float, **options: Any) -> dict:
+        """Make `rate` of the requests that need a session misbehave, drawn from `seed`;
+        options: `actions` (a list, or weights by action), `methods`, `paths` (prefixes),
+        `seconds` (slow answers), `retry_after` (429s). Returns the settings."""
+        return self._call("POST", "faults/random", {"seed": seed, "rate": rate, **options})[
+            "random"
+        ]
+
+    def stop_random_faults(self) -> None:
+        """Turn random faults off (the counts stay)."""
+        self._call("DELETE", "faults/random")
+
+    def fired_faults(self) -> dict[str, int]:
+        """How many faults fired since the last reset, by kind."""
+        return self._call("GET", "faults/fired")["fired"]
 
     def set_limit(self, username: str, max_sends: int, window_s: float) -> None:
         """Refuse `username`'s item-creating requests beyond `max_sends` per rolling `window_s`
@@ -76,9 +92,12 @@ class EmulatorControl:
         payload = {"thread_id": str(thread_id), "user_pk": int(user_pk), "text": text}
         return self._call("POST", "incoming", payload)["item"]
 
-    def configure(self, *, transcode_polls: int) -> None:
-        """Change run-time settings (how many upload_finish calls answer 202)."""
-        self._call("POST", "config", {"transcode_polls": transcode_polls})
+    def configure(self, *, transcode_polls: int | None = None, dedupe: bool | None = None) -> dict:
+        """Change run-time settings: how many upload_finish calls answer 202, whether a repeated
+        client_context is deduped; None leaves one as it is. Returns the settings."""
+        settings = {"transcode_polls": transcode_polls, "dedupe": dedupe}
+        body = self._call("POST", "config", {k: v for k, v in settings.items() if v is not None})
+        return {"transcode_polls": body["transcode_polls"], "dedupe": body["dedupe"]}
 
     def close(self) -> None:
         """Close the HTTP session."""

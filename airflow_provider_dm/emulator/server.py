@@ -166,6 +166,8 @@ ADMIN: dict[str, tuple[frozenset[str], Handler]] = {
     "ledger": (frozenset({"GET"}), admin.handle_ledger),
     "requests": (frozenset({"GET"}), admin.handle_requests),
     "faults": (frozenset({"GET", "POST", "DELETE"}), admin.handle_faults),
+    "faults/random": (frozenset({"GET", "POST", "DELETE"}), admin.handle_random_faults),
+    "faults/fired": (frozenset({"GET"}), admin.handle_fired_faults),
     "reset": (frozenset({"POST"}), admin.handle_reset),
     "seed": (frozenset({"GET"}), admin.handle_seed),
     "config": (frozenset({"GET", "POST"}), admin.handle_config),
@@ -361,11 +363,14 @@ class RequestHandler(StreamRequestHandler):
             if not route.public:
                 with ctx.store.lock:
                     auth.require_session(ctx, req)
-            fault = ctx.faults.take(method, path)
+            fault = ctx.faults.take(method, path, random_ok=not route.public)
             drop_after = False
+            slow_answer = 0.0
             if fault is not None:
                 if fault.action == "delay":
                     time.sleep(float(fault.params.get("seconds", 1)))
+                elif fault.action == "slow_answer":
+                    slow_answer = float(fault.params.get("seconds", 1))
                 elif fault.action == "drop_after":
                     drop_after = True
                 elif fault.action == "drop":
@@ -396,6 +401,8 @@ class RequestHandler(StreamRequestHandler):
                     response = route.handler(ctx, req)
             if drop_after:
                 raise DropConnection()
+            if slow_answer:
+                time.sleep(slow_answer)
         except _Answer as answer:
             response = answer.response
         except ApiError as error:
@@ -527,7 +534,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
 
 class Emulator:
-    """The protocol emulator on one port; start/stop it, or use it as a context manager."""
+    """The protocol emulator on one port; start/stop it, or use it as a context manager.
+    ``dedupe=False`` starts it without its own dedupe of repeated ``client_context`` tokens."""
 
     def __init__(
         self,
@@ -537,12 +545,14 @@ class Emulator:
         port: int = 0,
         *,
         transcode_polls: int = 1,
+        dedupe: bool = True,
     ) -> None:
         self.db_path = Path(db_path)
         self.seed = check_seed(seed)
         self.host = host
         self.port = port
         self.transcode_polls = transcode_polls
+        self.dedupe = dedupe
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -559,7 +569,11 @@ class Emulator:
         store = Store(self.db_path)
         apply_seed(store, self.seed)
         ctx = EmulatorState(
-            store=store, faults=Faults(), seed=self.seed, transcode_polls=self.transcode_polls
+            store=store,
+            faults=Faults(),
+            seed=self.seed,
+            transcode_polls=self.transcode_polls,
+            dedupe=self.dedupe,
         )
         self._server = EmulatorHTTPServer((self.host, self.port), ctx)
         self._thread = threading.Thread(

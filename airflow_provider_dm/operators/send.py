@@ -3,10 +3,13 @@ partial failure; each subclass only builds its item.
 
 Exactly once: the ``client_context`` of each (dag_id, task_id, run_id, map_index, destination,
 item) is derived deterministically, so a retried or cleared task sends with the same token.
-On a retry (try_number > 1) the destination thread's newest items are searched for that token
-first; a hit is recorded as ``already_sent`` and not sent again (the server also dedupes a
-repeated token). One destination failing does not stop the others: the task fails at the end,
-naming the failed destinations, and its retry sends only what is missing.
+On a retry (try_number > 1: a failed try retried, or a cleared task) the destination thread is
+searched back by time for that token first (``client.look_back``: until before the dag run
+began, less 5 minutes of clock skew, at most ``look_back`` pages); a hit is recorded as
+``already_sent`` and not sent again, whatever arrived in the thread since. Within a try, a send
+whose answer was lost looks in the thread before it is repeated. One destination failing does
+not stop the others: the task fails at the end, naming the failed destinations, and its retry
+sends only what is missing.
 
 The XCom is one record per destination: ``{destination, thread_id, item_id, client_context,
 status, error, error_type, retryable}`` with status ``sent``, ``already_sent`` or ``failed``
@@ -19,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,6 +40,7 @@ from airflow_provider_dm.client.items import (
     Text,
     Video,
 )
+from airflow_provider_dm.client.models import to_micros
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.rendered import Coerce, check_literals, choice, rendered_values
 from airflow_provider_dm.operators.upload import (
@@ -103,8 +108,9 @@ class DirectSendBaseOperator(DirectBaseOperator):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
@@ -157,7 +163,7 @@ class DirectSendBaseOperator(DirectBaseOperator):
         tokens = {d: self._client_context(context, d, plan) for d in destinations}
         results: dict[Destination, SendResult] = {}
         if context["ti"].try_number > 1:
-            results.update(self._already_sent(client, tokens))
+            results.update(self._already_sent(client, tokens, first_try_began(context)))
         missing = [d for d in destinations if d not in results]
         item = plan.make(client) if missing else None
         for destination in missing:
@@ -189,12 +195,14 @@ class DirectSendBaseOperator(DirectBaseOperator):
         )
 
     def _already_sent(
-        self, client: DirectClient, tokens: dict[Destination, str]
+        self, client: DirectClient, tokens: dict[Destination, str], since: datetime | None
     ) -> dict[Destination, SendResult]:
         found: dict[Destination, SendResult] = {}
         for destination, token in tokens.items():
             try:
-                earlier = client.find_sent(destination, token, look_back=self.look_back)
+                earlier = client.find_sent(
+                    destination, token, since=since, look_back=self.look_back
+                )
             except DirectError as exc:
                 self.log.warning(
                     "%s: could not look for an earlier send (%s); sending with the same "
@@ -236,8 +244,9 @@ class DirectSendMessageOperator(DirectSendBaseOperator):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
@@ -265,8 +274,9 @@ class DirectSendLinkOperator(DirectSendBaseOperator):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
@@ -295,8 +305,9 @@ class DirectShareProfileOperator(DirectSendBaseOperator):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
@@ -324,8 +335,9 @@ class DirectShareMediaOperator(DirectSendBaseOperator):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
@@ -470,6 +482,18 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         return (Photo if self.kind == "photo" else Video).from_upload(upload)
 
 
+def first_try_began(context: Context) -> datetime | None:
+    """The earliest moment known to precede the task's first try: the dag run's ``run_after``,
+    ``queued_at`` or ``start_date``, whichever is earliest (None when none is known)."""
+    dag_run = context.get("dag_run")
+    moments = [
+        moment
+        for name in ("run_after", "queued_at", "start_date")
+        if isinstance(moment := getattr(dag_run, name, None), datetime)
+    ]
+    return min(moments, key=to_micros) if moments else None
+
+
 def _upload_task(value: Any) -> tuple[Any, str | None]:
     """The upload operator and the XCom key when ``value`` is ``up.output`` or
     ``up.output[key]`` of one, else ``(None, None)``."""
@@ -495,8 +519,9 @@ class DirectSendPhotoOperator(_DirectSendMediaOperator):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
@@ -532,8 +557,9 @@ class DirectSendVideoOperator(_DirectSendMediaOperator):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).

@@ -102,14 +102,15 @@ class AirflowServices:
 
     `connection_extra` is merged into the extras of `instagram_direct_default`; `extra_env` is
     added to the environment of every Airflow process. Both apply from `start()` on. The DAGs
-    folder is a copy of the repository's `dags/` (as `examples/`) and of `tests/e2e/fleet_dags/`
-    (as `fleet/`), made by `start()`.
+    folder is a copy of the repository's `dags/` (as `examples/`), of `tests/e2e/fleet_dags/`
+    (as `fleet/`) and of each folder of `extra_dags` (under its key), made by `start()`.
     """
 
     root: Path
     dags_folder: Path = field(init=False)
     connection_extra: dict[str, Any] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    extra_dags: dict[str, Path] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     emulator_url: str = ""
     api_port: int = 0
@@ -143,7 +144,7 @@ class AirflowServices:
         """Start everything and wait until the health endpoint reports every component healthy."""
         self.home.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(parents=True, exist_ok=True)
-        for name, source in DAG_SOURCES.items():
+        for name, source in {**DAG_SOURCES, **self.extra_dags}.items():
             ignore = shutil.ignore_patterns("__pycache__")
             shutil.copytree(source, self.dags_folder / name, ignore=ignore, dirs_exist_ok=True)
         self.emulator_url = self._start_emulator()
