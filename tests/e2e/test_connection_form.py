@@ -32,7 +32,7 @@ def _extra_values(emulator_url: str) -> dict[str, Any]:
         "timeout": 10,
         "send_interval": 0.5,
         "totp_secret": TOTP_SECRET,
-        "session_variable": f"instagram_direct_session__{CONN_ID}",
+        "session_variable": f"instagram_direct_session_secret__{CONN_ID}",
         "verify_tls": None,
         "media_route": "classic",
         "send_rate": "100/1s;1000/1h",
