@@ -32,6 +32,7 @@ ACTIONS = frozenset(
         "drop_after",
         "delay",
         "login_required",
+        "expire_session",
         "feedback_required",
         "challenge_required",
         "media_needs_reupload",
@@ -75,7 +76,7 @@ class Fault:
             return ApiError(500, "Internal server error")
         if self.action == "unavailable":
             return ApiError(503, "Service unavailable", headers={"Retry-After": "1"})
-        if self.action == "login_required":
+        if self.action in ("login_required", "expire_session"):
             return ApiError.shaped(403, LOGIN_REQUIRED)
         if self.action == "feedback_required":
             return ApiError.shaped(400, FEEDBACK_REQUIRED)
