@@ -49,8 +49,8 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     },
     "session_variable": {
         "label": "Session Variable",
-        "description": "Airflow Variable that keeps the logged-in session. "
-        "Empty: instagram_direct_session__<conn_id>.",
+        "description": "Airflow Variable that keeps the logged-in session; Airflow masks it "
+        "when its name contains 'secret'. Empty: instagram_direct_session_secret__<conn_id>.",
         "schema": _NULLABLE_STRING,
     },
     "verify_tls": {

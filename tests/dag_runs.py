@@ -77,7 +77,7 @@ def fresh_sessions(dagbag: Any) -> None:
     from airflow.models.variable import Variable
 
     for conn_id in ("dm_emulator", "dm_emulator_classic", "dm_emulator_dry"):
-        Variable.delete(f"instagram_direct_session__{conn_id}")
+        Variable.delete(f"instagram_direct_session_secret__{conn_id}")
 
 
 @dataclass

@@ -43,6 +43,7 @@ ACTIONS = frozenset(
         "delay",
         "slow_answer",
         "login_required",
+        "expire_session",
         "feedback_required",
         "challenge_required",
         "media_needs_reupload",
@@ -102,7 +103,7 @@ class Fault:
             return ApiError(500, "Internal server error")
         if self.action == "unavailable":
             return ApiError(503, "Service unavailable", headers={"Retry-After": "1"})
-        if self.action == "login_required":
+        if self.action in ("login_required", "expire_session"):
             return ApiError.shaped(403, LOGIN_REQUIRED)
         if self.action == "transcode_pending":
             return ApiError.shaped(202, TRANSCODE_PENDING)

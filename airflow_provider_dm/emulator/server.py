@@ -383,6 +383,8 @@ class RequestHandler(StreamRequestHandler):
                 elif fault.action == "media_needs_reupload":
                     raise _Answer(fault.reupload())
                 else:
+                    if fault.action == "expire_session" and req.sessionid is not None:
+                        auth.expire_session(ctx, req.sessionid)
                     error = fault.error()
                     assert error is not None
                     raise error

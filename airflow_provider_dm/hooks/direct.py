@@ -36,7 +36,11 @@ from airflow_provider_dm.hooks.send_budget import (
     BudgetWaitTooLong,
     SendBudget,
 )
-from airflow_provider_dm.hooks.session_store import VariableSessionStore
+from airflow_provider_dm.hooks.session_store import (
+    LEGACY_SESSION_VARIABLE,
+    VariableSessionStore,
+    default_session_key,
+)
 from airflow_provider_dm.hooks.settings import DirectSettings
 from airflow_provider_dm.provider_info import CONN_TYPE, DEFAULT_CONN_ID
 
@@ -149,13 +153,23 @@ class DirectHook(BaseHook):
 
     @cached_property
     def session_store(self) -> VariableSessionStore:
-        """The Variable that keeps this connection's session."""
-        return VariableSessionStore(self.settings.session_variable)
+        """The Variable that keeps this connection's session (with the default name, the former
+        default name is where an earlier release kept it)."""
+        key = self.settings.session_variable
+        conn_id = self.direct_conn_id
+        legacy = LEGACY_SESSION_VARIABLE.format(conn_id)
+        return VariableSessionStore(key, legacy if key == default_session_key(conn_id) else None)
 
     @cached_property
     def client(self) -> DirectClient:
-        """The client, restored from the stored session when there is one (no login yet)."""
-        return self._build_client(self._stored_state())
+        """The client, restored from the stored session when there is one (no login yet); a
+        session under the former default Variable name is moved to the new one first."""
+        state = self._stored_state()
+        if state is None and self.session_store.legacy_key is not None:
+            with self.account_store.login_lock():
+                if self.session_store.migrate():
+                    state = self._stored_state()
+        return self._build_client(state)
 
     def get_conn(self, *, ignore_block: bool = False) -> DirectClient:
         """The logged-in client. Fails at once when the account is marked blocked (unless

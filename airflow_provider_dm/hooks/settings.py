@@ -15,13 +15,13 @@ from airflow_provider_dm.hooks.send_rate import (
     parse_duration,
     parse_send_rate,
 )
+from airflow_provider_dm.hooks.session_store import default_session_key
 from airflow_provider_dm.provider_info import (
     ATTACHMENT_UPLOAD_URL,
     DEFAULT_API_URL,
     DEFAULT_UPLOAD_URL,
 )
 
-SESSION_VARIABLE = "instagram_direct_session__{}"
 FEEDBACK_COOLDOWN = 24 * 3600.0
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -79,8 +79,7 @@ class DirectSettings:
             timeout=_number(values.get("timeout", 30.0), "timeout", minimum=0.001),
             send_interval=_number(values.get("send_interval", 0.0), "send_interval", minimum=0),
             totp_secret=values.get("totp_secret") or None,
-            session_variable=values.get("session_variable")
-            or f"instagram_direct_session__{conn_id}",
+            session_variable=values.get("session_variable") or default_session_key(conn_id),
             verify_tls=_boolean(values.get("verify_tls", True), "verify_tls"),
             media_route=media_route,
             dry_run=_boolean(values.get("dry_run", False), "dry_run"),

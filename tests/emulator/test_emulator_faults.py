@@ -46,6 +46,18 @@ def test_error_faults(api: Api, emulator: EmulatorControl, seed: dict, action, s
     assert emulator.faults() == []
 
 
+def test_expire_session_ends_the_session_for_every_later_request(
+    api: Api, emulator: EmulatorControl, seed: dict
+) -> None:
+    emulator.add_fault("GET", "/api/v1/direct_v2/inbox", "expire_session")
+    expired = api.get("direct_v2/inbox/")
+    assert expired.status_code == 403 and expired.json()["message"] == "login_required"
+    assert emulator.faults() == []
+    refused = send(api, seed, "2")
+    assert refused.status_code == 403 and refused.json()["message"] == "login_required"
+    assert emulator.ledger() == []
+
+
 def test_media_needs_reupload(api: Api, emulator: EmulatorControl) -> None:
     emulator.add_fault("POST", "/rupload_igphoto/", "media_needs_reupload")
     response = api.upload("POST", "rupload_igphoto/1_0_1", data=b"\xff\xd8")

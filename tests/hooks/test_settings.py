@@ -34,7 +34,7 @@ def test_defaults_point_at_the_real_service():
     assert settings.verify_tls is True
     assert settings.media_route == "attachment"
     assert settings.dry_run is False
-    assert settings.session_variable == "instagram_direct_session__dm"
+    assert settings.session_variable == "instagram_direct_session_secret__dm"
 
 
 def test_classic_route_uploads_to_the_api_host():

@@ -348,7 +348,7 @@ def test_example_dag_asks_waits_and_answers(airflow_db, emulator, answer_while_w
         "password": "demo-password",
     }
     os.environ["AIRFLOW_CONN_INSTAGRAM_DIRECT_DEFAULT"] = json.dumps(connection)
-    Variable.delete("instagram_direct_session__instagram_direct_default")
+    Variable.delete("instagram_direct_session_secret__instagram_direct_default")
     try:
         # After the sensor's first look: the example polls every 10 s, and this test needs
         # the run to finish, not to prove that the trigger waited (the test above does).
