@@ -116,6 +116,19 @@ class DirectHook(BaseHook):
         for secret in (settings.password, settings.totp_secret, settings.proxy):
             if secret:
                 mask_secret(secret)
+        if settings.ignored_extras:
+            self.log.warning(
+                "Connection %s: ignoring extras this provider does not read: %s",
+                self.direct_conn_id,
+                ", ".join(settings.ignored_extras),
+            )
+        if not settings.verify_tls:
+            self.log.warning(
+                "Connection %s: verify_tls is off, so the service's TLS certificate is not "
+                "checked and anyone on the network path can read the session; turn it off "
+                "only for a test server",
+                self.direct_conn_id,
+            )
         return settings
 
     @property

@@ -5,7 +5,8 @@ Exactly once: the ``client_context`` of each (dag_id, task_id, run_id, map_index
 item) is derived deterministically, so a retried or cleared task sends with the same token.
 On a retry (try_number > 1) the destination thread's newest items are searched for that token
 first; a hit is recorded as ``already_sent`` and not sent again (the server also dedupes a
-repeated token). One destination failing does not stop the others: the task fails at the end,
+repeated token). One destination failing does not stop the others, nor does an ``@username``
+the service does not know (its record names ``recipients[i]``): the task fails at the end,
 naming the failed destinations, and its retry sends only what is missing.
 
 The XCom is one record per destination: ``{destination, thread_id, item_id, client_context,
@@ -26,7 +27,12 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_dm.client.checks import is_username, positive_int
 from airflow_provider_dm.client.client_context import derive_client_context
-from airflow_provider_dm.client.destinations import check_destinations, resolve_destinations
+from airflow_provider_dm.client.destinations import (
+    Unresolved,
+    check_destinations,
+    resolve_destinations,
+    resolve_each,
+)
 from airflow_provider_dm.client.errors import DirectError, InvalidInput
 from airflow_provider_dm.client.items import (
     MEDIA_SHARE_TYPES,
@@ -97,6 +103,20 @@ def _has_usernames(recipients: Any) -> bool:
     )
 
 
+def _unresolved_record(entry: Unresolved) -> dict[str, Any]:
+    """The failed record of a conversation naming an unknown user: nothing was sent to it."""
+    return {
+        "destination": str(entry),
+        "thread_id": None,
+        "item_id": None,
+        "client_context": None,
+        "status": "failed",
+        "error": entry.message,
+        "error_type": type(entry.error).__name__,
+        "retryable": False,
+    }
+
+
 class DirectSendBaseOperator(DirectBaseOperator):
     """Send one item to every destination, at most once each across retries; subclasses
     implement ``build_item`` (or ``plan``).
@@ -153,7 +173,8 @@ class DirectSendBaseOperator(DirectBaseOperator):
         if hook.settings.dry_run:
             return self._dry_run(hook, plan, context)
         client = hook.get_conn()
-        destinations = self._destinations(client)
+        entries = resolve_each(self.recipients, self.threads, user_id_for=client.user_id_for)
+        destinations = [e for e in entries if not isinstance(e, Unresolved)]
         tokens = {d: self._client_context(context, d, plan) for d in destinations}
         results: dict[Destination, SendResult] = {}
         if context["ti"].try_number > 1:
@@ -172,7 +193,10 @@ class DirectSendBaseOperator(DirectBaseOperator):
                 result.thread_id,
                 result.item_id,
             )
-        records = [results[d].to_dict() for d in destinations]
+        records = [
+            _unresolved_record(e) if isinstance(e, Unresolved) else results[e].to_dict()
+            for e in entries
+        ]
         failed = [r for r in records if r["status"] == "failed"]
         if failed:
             listing = "; ".join(f"{r['destination']} ({r['error']})" for r in failed)
