@@ -140,7 +140,7 @@ def _proxy(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip() if isinstance(value, str) else ""
-    example = "e.g. http://user:pass@proxy:3128"
+    example = "e.g. http://user:pass@host:3128"
     if "://" not in text or text.split("://", 1)[0].lower() not in PROXY_SCHEMES:
         raise ValueError(f"proxy: must be a URL with a scheme of {PROXY_SCHEMES}, {example}")
     problem = _url_problem(text)
