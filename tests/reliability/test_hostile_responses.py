@@ -4,7 +4,8 @@ keys, huge ids as numbers and as strings) fed to the client's response parsers o
 The emulator answers only well-formed JSON, so a small loopback server of this module serves
 whatever body an example draws: it stands in for a service that drifted or broke, which cannot
 be had here. Whatever it answers, the client raises nothing but ``DirectError`` subclasses,
-and a page keeps every well-formed thread it holds.
+and a page keeps every well-formed thread it holds; so does the inbox operator in a DAG run.
+``DM_HOSTILE_EXAMPLES`` raises the number of examples (60) for a longer hunt.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from airflow_provider_dm.operators.thread import item_summary
 
 EXAMPLES = settings(
     max_examples=int(os.environ.get("DM_HOSTILE_EXAMPLES", "60")),
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -277,6 +279,44 @@ def test_a_page_keeps_every_well_formed_thread(hostile, client, junk_threads, wh
         "thread 1",
         "thread 2",
     ]
+
+
+JUNK_THREADS = [
+    5,
+    "thread",
+    None,
+    [_thread(7)],
+    {"thread_id": None, "items": "none", "users": {"pk": "x"}},
+    {"thread_id": "9" * 400, "last_activity_at": "9" * 400, "viewer_id": [], "items": [None, 3]},
+    {"thread_id": 10**40, "users": [{"pk": 10**40, "username": None}], "last_seen_at": "x"},
+    {**_thread(8), "items": [{**_item(1), "item_type": "hologram", "hologram": {"x": [1]}}]},
+]
+
+
+def test_the_inbox_operator_keeps_every_well_formed_thread(hostile, run_dag, monkeypatch):
+    from airflow.models.variable import Variable
+
+    url = f"http://127.0.0.1:{hostile.server_address[1]}"
+    connection = {
+        "conn_type": "instagram_direct",
+        "host": f"{url}/api/v1/",
+        "login": "viewer",
+        "password": "a password",
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_DM_HOSTILE", json.dumps(connection))
+    state = SessionState(authorization="Bearer IGT:2:session", user_id=1, username="viewer")
+    Variable.set("instagram_direct_session__dm_hostile", state.to_json())
+    good = [_thread(n) for n in range(3)]
+    _serve(hostile, 200, json.dumps(_inbox(good[:1] + JUNK_THREADS + good[1:])).encode())
+
+    try:
+        out = run_dag("dm_inbox", {"conn": "dm_hostile"})
+    finally:
+        Variable.delete("instagram_direct_session__dm_hostile")
+
+    wanted = {t["thread_id"]: t["thread_title"] for t in good}
+    kept = [(t["thread_id"], t["title"]) for t in out.result("inbox") if t["thread_id"] in wanted]
+    assert kept == list(wanted.items())
 
 
 def _jpeg() -> bytes:
