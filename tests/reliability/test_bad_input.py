@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import struct
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -80,9 +82,19 @@ def _text_file(tmp: Path, write_mp4: Callable[..., Path]) -> str:
 
 
 def _bomb(tmp: Path, write_mp4: Callable[..., Path]) -> str:
-    """A 100-megapixel PNG: a few kilobytes on disk, 100 million pixels once decoded."""
+    """A PNG of a few hundred bytes that claims 100 megapixels: one row of data, then the end."""
     path = tmp / "bomb.png"
-    Image.new("1", (10_000, 10_000)).save(path, "PNG")
+    side = 10_000
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    row = zlib.compress(b"\x00" * (side + 1), 9)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", row) + chunk(b"IEND", b"")
+    )
     return str(path)
 
 
