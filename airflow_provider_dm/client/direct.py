@@ -202,7 +202,8 @@ class DirectClient:
         endpoint = "direct_v2/pending_inbox/" if pending else "direct_v2/inbox/"
         answer = self.transport.api("GET", endpoint, params=params)
         inbox = answer.get("inbox") if isinstance(answer.get("inbox"), dict) else {}
-        threads = tuple(Thread.parse(t) for t in inbox.get("threads") or [] if isinstance(t, dict))
+        listed = inbox.get("threads") if isinstance(inbox.get("threads"), list) else []
+        threads = tuple(Thread.parse(t) for t in listed if isinstance(t, dict))
         cursor_out = inbox.get("oldest_cursor")
         return Page(
             threads,
@@ -266,7 +267,8 @@ class DirectClient:
             params.update(cursor=cursor, direction="older")
         answer = self.transport.api("GET", f"direct_v2/threads/{tid}/", params=params)
         thread = answer.get("thread") if isinstance(answer.get("thread"), dict) else {}
-        items = tuple(ThreadItem.parse(i) for i in thread.get("items") or [] if isinstance(i, dict))
+        listed = thread.get("items") if isinstance(thread.get("items"), list) else []
+        items = tuple(ThreadItem.parse(i) for i in listed if isinstance(i, dict))
         cursor_out = thread.get("oldest_cursor")
         return Page(
             items, str(cursor_out) if cursor_out else None, bool(thread.get("has_older")), answer

@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from airflow_provider_dm.client import DirectClient, SessionState
 from airflow_provider_dm.client.errors import DirectError, error_for
 from airflow_provider_dm.operators.inbox import thread_summary
 from airflow_provider_dm.operators.thread import item_summary
 
+# Hypothesis' caches go to the test run's temporary folder, not the working tree.
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "hypothesis"))
 EXAMPLES = settings(
     max_examples=int(os.environ.get("DM_HOSTILE_EXAMPLES", "60")),
     database=None,
@@ -183,6 +187,7 @@ def _serve(server: _HostileServer, status: int, body: bytes) -> None:
 
 @EXAMPLES
 @given(answer=drifted(_inbox([_thread(n) for n in range(3)])), cut=cuts)
+@example(answer={"inbox": {"threads": True}, "status": "ok"}, cut=None)
 def test_inbox_pages_raise_only_typed_errors(hostile, client, answer, cut):
     _serve(hostile, 200, _body(answer, cut))
     try:
@@ -198,6 +203,7 @@ def test_inbox_pages_raise_only_typed_errors(hostile, client, answer, cut):
 
 @EXAMPLES
 @given(answer=drifted({"thread": _thread(0), "status": "ok"}), cut=cuts)
+@example(answer={"thread": {**_thread(0), "items": True}, "status": "ok"}, cut=None)
 def test_thread_pages_raise_only_typed_errors(hostile, client, answer, cut):
     _serve(hostile, 200, _body(answer, cut))
     try:
@@ -260,6 +266,7 @@ def test_error_answers_become_typed_errors(body, status):
 
 
 @EXAMPLES
+@example(junk_threads=[{**_thread(9), "users": [{"pk": float("inf")}]}], where=0)
 @given(
     junk_threads=st.lists(st.one_of(junk, drifted(_thread(99))), min_size=1, max_size=4),
     where=st.integers(min_value=0, max_value=3),
