@@ -203,7 +203,8 @@ class DirectClient:
         endpoint = "direct_v2/pending_inbox/" if pending else "direct_v2/inbox/"
         answer = self.transport.api("GET", endpoint, params=params)
         inbox = answer.get("inbox") if isinstance(answer.get("inbox"), dict) else {}
-        threads = tuple(Thread.parse(t) for t in inbox.get("threads") or [] if isinstance(t, dict))
+        listed = inbox.get("threads") if isinstance(inbox.get("threads"), list) else []
+        threads = tuple(Thread.parse(t) for t in listed if isinstance(t, dict))
         cursor_out = inbox.get("oldest_cursor")
         return Page(
             threads,

@@ -71,7 +71,8 @@ def thread_page(
         params.update(cursor=cursor, direction="older")
     answer = transport.api("GET", f"direct_v2/threads/{tid}/", params=params)
     thread = answer.get("thread") if isinstance(answer.get("thread"), dict) else {}
-    items = tuple(ThreadItem.parse(i) for i in thread.get("items") or [] if isinstance(i, dict))
+    listed = thread.get("items") if isinstance(thread.get("items"), list) else []
+    items = tuple(ThreadItem.parse(i) for i in listed if isinstance(i, dict))
     cursor_out = thread.get("oldest_cursor")
     return Page(
         items, str(cursor_out) if cursor_out else None, bool(thread.get("has_older")), answer

@@ -30,6 +30,11 @@ from airflow_provider_dm.client.png_strips import reduce_png, strip_mode
 
 MIN_ASPECT = 4 / 5
 MAX_ASPECT = 1.91
+# The client's bound on a video's length until the service's own is measured (15 minutes).
+MAX_VIDEO_MS = 15 * 60 * 1000
+# Codecs the service takes (docs/protocol.md §: MP4 container, H.264 + AAC), by sample entry.
+VIDEO_CODECS = (b"avc1", b"avc3")
+AUDIO_CODECS = (b"mp4a",)
 _ORIENTATION_TAG = 0x0112
 _SWAPPING_ORIENTATIONS = (5, 6, 7, 8)
 
@@ -237,7 +242,9 @@ def _boxes(handle: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int,
         elif size == 0:
             size = end - position
         if size < payload - position or position + size > end:
-            raise InvalidInput("path", f"MP4 box {kind!r} at byte {position} is malformed")
+            raise InvalidInput(
+                "path", f"MP4 box {kind!r} at byte {position} is malformed (a truncated file?)"
+            )
         yield kind, payload, position + size
         position += size
 
@@ -301,20 +308,46 @@ def read_mp4(path: str | os.PathLike[str], *, field: str = "path") -> VideoInfo:
             head = handle.read(8)
             if len(head) < 8 or head[4:8] != b"ftyp":
                 raise InvalidInput(field, "is not an MP4 file (it does not start with an ftyp box)")
-            moov = _child(handle, 0, size, b"moov")
+            # Walk every top-level box: a truncated file's last box runs past its end.
+            top = list(_boxes(handle, 0, size))
+            moov = next(((start, end) for kind, start, end in top if kind == b"moov"), None)
             if moov is None:
                 raise InvalidInput(field, "MP4 has no moov box (an incomplete recording?)")
             mvhd = _child(handle, *moov, b"mvhd")
             if mvhd is None:
                 raise InvalidInput(field, "MP4 has no movie header (mvhd)")
             duration_ms = _duration_ms(handle, mvhd[0])
+            if duration_ms > MAX_VIDEO_MS:
+                raise InvalidInput(
+                    field, f"video lasts {duration_ms / 1000:.0f} s, over {MAX_VIDEO_MS // 1000} s"
+                )
+            shown = None
             for kind, payload, box_end in _boxes(handle, *moov):
                 if kind == b"trak":
-                    shown = _video_size(handle, (payload, box_end))
-                    if shown is not None:
-                        return VideoInfo(duration_ms, shown[0], shown[1], size)
+                    _check_codec(handle, (payload, box_end))
+                    shown = shown or _video_size(handle, (payload, box_end))
+            if shown is not None:
+                return VideoInfo(duration_ms, shown[0], shown[1], size)
     except InvalidInput as exc:
         if exc.field == field:
             raise
         raise InvalidInput(field, exc.problem) from None
     raise InvalidInput(field, "MP4 has no video track")
+
+
+def _check_codec(handle: BinaryIO, trak: tuple[int, int]) -> None:
+    """Refuse a video track that is not H.264 or an audio track that is not AAC, read from
+    the first sample entry of ``mdia/minf/stbl/stsd`` (a track without one is let through)."""
+    mdia = _child(handle, *trak, b"mdia")
+    hdlr = _child(handle, *mdia, b"hdlr") if mdia else None
+    minf = _child(handle, *mdia, b"minf") if mdia else None
+    stbl = _child(handle, *minf, b"stbl") if minf else None
+    stsd = _child(handle, *stbl, b"stsd") if stbl else None
+    if hdlr is None or stsd is None or stsd[1] - stsd[0] < 16:
+        return
+    handler = _read_at(handle, hdlr[0] + 8, 4)
+    codec = _read_at(handle, stsd[0] + 12, 4)
+    allowed = {b"vide": VIDEO_CODECS, b"soun": AUDIO_CODECS}.get(handler)
+    if allowed is not None and codec not in allowed:
+        what = "video is not H.264" if handler == b"vide" else "audio is not AAC"
+        raise InvalidInput("path", f"MP4 {what} ({codec.decode('latin-1')!r}); re-encode it")

@@ -1,16 +1,19 @@
 """The emulator's HTTP server: `Emulator`, the request handler, the routing table, body parsing.
 
 One port serves the API under `/api/v1/`, the upload routes and the admin API under
-`/__emulator/`. HTTP/1.1 keep-alive, every response with a Content-Length. Each request goes:
-route → body → header and session checks → fault rules → send limits → handler (in one
-SQLite transaction) → request log → response. Faults therefore hit only requests that passed
-those checks, and the log holds every request before its client sees the answer. The routing
-table marks the item-creating routes, whose requests the send limits count.
+`/__emulator/`. It binds to loopback unless told otherwise, and the admin API answers 403 to
+any caller that is not on this machine's loopback. HTTP/1.1 keep-alive, every response with
+a Content-Length. Each request goes: route → body → header and session checks → fault rules
+→ send limits → handler (in one SQLite transaction) → request log → response. Faults
+therefore hit only requests that passed those checks, and the log holds every request before
+its client sees the answer. The routing table marks the item-creating routes, whose requests
+the send limits count.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
 import re
@@ -431,6 +434,8 @@ class RequestHandler(StreamRequestHandler):
         entry = ADMIN.get(name)
         try:
             body = self._read_body(req.body_length, req.chunked)
+            if not is_loopback(str(self.client_address[0])):
+                raise ApiError(403, "the admin API answers only this machine (loopback)")
             if entry is None:
                 raise ApiError(404, "Not Found")
             methods, handler = entry
@@ -521,6 +526,16 @@ class _Answer(Exception):
     def __init__(self, response: Response) -> None:
         super().__init__("answer")
         self.response = response
+
+
+def is_loopback(address: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and IPv4-mapped loopback: the admin API's only callers."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool(ip.is_loopback or (mapped is not None and mapped.is_loopback))
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):

@@ -46,7 +46,7 @@ from airflow_provider_dm.provider_info import CONN_TYPE, DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client import DirectClient, SessionState
-    from airflow_provider_dm.client.destinations import Destination
+    from airflow_provider_dm.client.destinations import Destination, Unresolved
 
 
 class DirectHook(BaseHook):
@@ -121,6 +121,19 @@ class DirectHook(BaseHook):
         for secret in (settings.password, settings.totp_secret, settings.proxy):
             if secret:
                 mask_secret(secret)
+        if settings.ignored_extras:
+            self.log.warning(
+                "Connection %s: ignoring extras this provider does not read: %s",
+                self.direct_conn_id,
+                ", ".join(settings.ignored_extras),
+            )
+        if not settings.verify_tls:
+            self.log.warning(
+                "Connection %s: verify_tls is off, so the service's TLS certificate is not "
+                "checked and anyone on the network path can read the session; turn it off "
+                "only for a test server",
+                self.direct_conn_id,
+            )
         return settings
 
     @property
@@ -330,12 +343,15 @@ class DirectHook(BaseHook):
 
         check_destinations(recipients, threads)
 
-    def destinations(self, client: Any, recipients: Any, threads: Any) -> list[Destination]:
-        """One destination per conversation, ``@names`` resolved through ``client``."""
-        from airflow_provider_dm.client.destinations import resolve_destinations
+    def destinations(
+        self, client: Any, recipients: Any, threads: Any
+    ) -> list[Destination | Unresolved]:
+        """One destination per conversation, ``@names`` resolved through ``client``; a
+        conversation naming a user the service does not know is kept as ``Unresolved``."""
+        from airflow_provider_dm.client.destinations import resolve_each
 
         resolver = client.user_id_for if client is not None else None
-        return resolve_destinations(recipients, threads, user_id_for=resolver)
+        return resolve_each(recipients, threads, user_id_for=resolver)
 
     def check_sendable(self, operator: str, item: dict[str, Any]) -> None:
         """Every item kind can be sent over the private API: nothing to refuse."""

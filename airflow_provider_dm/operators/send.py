@@ -8,7 +8,8 @@ searched back by time for that token first (``client.look_back``: until before t
 began, less 5 minutes of clock skew, at most ``look_back`` pages); a hit is recorded as
 ``already_sent`` and not sent again, whatever arrived in the thread since. Within a try, a send
 whose answer was lost looks in the thread before it is repeated. One destination failing does
-not stop the others: the task fails at the end, naming the failed destinations, and its retry
+not stop the others, nor does an ``@username`` the service does not know (its record names
+``recipients[i]``): the task fails at the end, naming the failed destinations, and its retry
 sends only what is missing.
 
 The XCom is one record per destination: ``{destination, thread_id, item_id, client_context,
@@ -30,6 +31,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_dm.client.checks import is_username, positive_int
 from airflow_provider_dm.client.client_context import derive_client_context
+from airflow_provider_dm.client.destinations import Unresolved
 from airflow_provider_dm.client.errors import DirectError, InvalidInput
 from airflow_provider_dm.client.items import (
     MEDIA_SHARE_TYPES,
@@ -101,6 +103,20 @@ def _has_usernames(recipients: Any) -> bool:
     )
 
 
+def _unresolved_record(entry: Unresolved) -> dict[str, Any]:
+    """The failed record of a conversation naming an unknown user: nothing was sent to it."""
+    return {
+        "destination": str(entry),
+        "thread_id": None,
+        "item_id": None,
+        "client_context": None,
+        "status": "failed",
+        "error": entry.message,
+        "error_type": type(entry.error).__name__,
+        "retryable": False,
+    }
+
+
 class DirectSendBaseOperator(DirectBaseOperator):
     """Send one item to every destination, at most once each across retries; subclasses
     implement ``build_item`` (or ``plan``).
@@ -159,7 +175,8 @@ class DirectSendBaseOperator(DirectBaseOperator):
         if hook.settings.dry_run:
             return self._dry_run(hook, plan, context)
         client = hook.get_conn()
-        destinations = self.hook.destinations(client, self.recipients, self.threads)
+        entries = self.hook.destinations(client, self.recipients, self.threads)
+        destinations = [e for e in entries if not isinstance(e, Unresolved)]
         tokens = {d: self._client_context(context, d, plan) for d in destinations}
         results: dict[Destination, SendResult] = {}
         if context["ti"].try_number > 1:
@@ -178,7 +195,10 @@ class DirectSendBaseOperator(DirectBaseOperator):
                 result.thread_id,
                 result.item_id,
             )
-        records = [results[d].to_dict() for d in destinations]
+        records = [
+            _unresolved_record(e) if isinstance(e, Unresolved) else results[e].to_dict()
+            for e in entries
+        ]
         failed = [r for r in records if r["status"] == "failed"]
         if failed:
             listing = "; ".join(f"{r['destination']} ({r['error']})" for r in failed)
@@ -220,6 +240,8 @@ class DirectSendBaseOperator(DirectBaseOperator):
         destinations = hook.destinations(client, self.recipients, self.threads)
         records = []
         for destination in destinations:
+            if isinstance(destination, Unresolved):
+                raise InvalidInput(destination.field, str(destination.error))
             records.append(
                 {
                     "destination": str(destination),

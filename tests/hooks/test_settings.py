@@ -125,3 +125,60 @@ def test_every_form_field_is_a_setting():
     assert conn_type["connection-type"] == "instagram_direct"
     assert conn_type["hook-name"] == "Instagram Direct"
     assert CONN_FIELDS["totp_secret"]["schema"]["format"] == "password"
+
+
+@pytest.mark.parametrize(
+    ("extra", "closest"),
+    [
+        ({"proxi": "http://proxy:3128"}, "proxy"),
+        ({"verify_ssl": False}, "verify_tls"),
+        ({"timout": 5}, "timeout"),
+        ({"sendrate": "1/20s"}, "send_rate"),
+        ({"media-route": "classic"}, "media_route"),
+        ({"devise": "pixel"}, "device"),
+    ],
+)
+def test_a_misspelt_extra_is_refused_naming_the_closest_valid_name(extra, closest):
+    with pytest.raises(ValueError, match=f"did you mean '{closest}'"):
+        build(extra=extra)
+
+
+def test_every_extra_the_provider_reads_is_known():
+    extras = {name: None for name in (*CONN_FIELDS, "api_url")}
+    extras.update(device="pixel", locale="en_US", timezone_offset="0", country="US")
+
+    assert build(extra=extras).ignored_extras == ()
+
+
+def test_an_unknown_extra_far_from_every_name_is_only_reported():
+    assert build(extra={"owner_note": "growth team"}).ignored_extras == ("owner_note",)
+
+
+@pytest.mark.parametrize(
+    ("host", "problem"),
+    [
+        ("http://exa mple.com", "space"),
+        ("http://127.0.0.1:eighty", "Port could not be cast"),
+        ("http://:8080", "no host name"),
+        ("https://bad_host!/", "is not a host name"),
+    ],
+)
+def test_a_host_that_is_not_a_url_is_refused(host, problem):
+    with pytest.raises(ValueError, match=f"host: is not a URL .*{problem}"):
+        build(host=host)
+
+
+@pytest.mark.parametrize(
+    "proxy", ["proxy:3128", "not a proxy", "http://:3128", "http://proxy:port", "ftp://p:21"]
+)
+def test_a_proxy_that_is_not_a_url_is_refused_without_quoting_it(proxy):
+    with pytest.raises(ValueError, match="proxy: ") as refused:
+        build(extra={"proxy": proxy})
+    assert proxy not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "proxy", ["http://proxy:3128", "https://u:p%40ss@proxy.example:443", "socks5h://[::1]:1080"]
+)
+def test_proxy_urls_are_kept(proxy):
+    assert build(extra={"proxy": proxy}).proxy == proxy
