@@ -141,6 +141,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_dm.triggers.reply"],
             }
         ],
+        "notifications": ["airflow_provider_dm.notifications.direct.DirectNotifier"],
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,
