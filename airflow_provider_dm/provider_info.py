@@ -90,6 +90,31 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "feedback_required, e.g. 12h or 90m. Empty: 24h.",
         "schema": _NULLABLE_STRING,
     },
+    "device": {
+        "label": "Device",
+        "description": "The phone the account normally uses, as a JSON object with any of "
+        "manufacturer, model, android_version, android_release, dpi, resolution, app_version, "
+        "version_code (and the codenames device, cpu); a field left out keeps the default "
+        '(a Pixel 8 Pro). E.g. {"manufacturer": "samsung", "model": "SM-S918B", '
+        '"android_version": 34, "android_release": "14", "dpi": "480dpi", '
+        '"resolution": "1080x2340"}. A change applies at the next login.',
+        "schema": _NULLABLE_STRING,
+    },
+    "locale": {
+        "label": "Locale",
+        "description": "The phone's locale, e.g. en_US or de_DE. Empty: en_US.",
+        "schema": _NULLABLE_STRING,
+    },
+    "timezone_offset": {
+        "label": "Time zone offset (seconds)",
+        "description": "Seconds east of UTC, e.g. 3600 for Central European winter time. Empty: 0.",
+        "schema": {"type": ["integer", "null"], "minimum": -43200, "maximum": 50400},
+    },
+    "country": {
+        "label": "Country",
+        "description": "Two-letter ISO 3166 code of the phone's country, e.g. US. Empty: US.",
+        "schema": _NULLABLE_STRING,
+    },
     "dry_run": {
         "label": "Dry run",
         "description": "Validate and prepare every send, but send nothing.",

@@ -291,6 +291,7 @@ class DirectHook(BaseHook):
             on_login=self._on_login,
             reauthenticate=self._reauthenticate,
             budget=self._budget(),
+            device=settings.device,
         )
 
     def _on_login(self, state: SessionState) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_dm.client.checks import media_route as check_media_route
+from airflow_provider_dm.client.device import DEFAULT_DEVICE, Device
 from airflow_provider_dm.hooks.send_rate import (
     OFF,
     REAL_SERVICE_SEND_RATE,
@@ -48,6 +49,7 @@ class DirectSettings:
     redis_conn_id: str | None = None
     state_dir: str | None = None
     feedback_cooldown: float = FEEDBACK_COOLDOWN
+    device: Device = DEFAULT_DEVICE
 
     @classmethod
     def build(
@@ -89,6 +91,12 @@ class DirectSettings:
             state_dir=_name(values.get("state_dir"), "state_dir"),
             feedback_cooldown=parse_duration(
                 values.get("feedback_cooldown", FEEDBACK_COOLDOWN), "feedback_cooldown"
+            ),
+            device=Device.from_settings(
+                values.get("device"),
+                locale=values.get("locale"),
+                timezone_offset=values.get("timezone_offset"),
+                country=values.get("country"),
             ),
         )
 
