@@ -27,8 +27,10 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     },
     "proxy": {
         "label": "Proxy URL",
-        "description": "HTTP(S) proxy for every request, e.g. http://user:pass@proxy:3128.",
-        "schema": _NULLABLE_STRING,
+        "description": "Proxy for every request and upload: http://, https://, socks5:// "
+        "(names resolved here) or socks5h:// (names resolved by the proxy), e.g. "
+        "socks5h://user:pass@proxy:1080. SOCKS needs airflow-provider-dm[socks].",
+        "schema": {**_NULLABLE_STRING, "format": "password"},
     },
     "timeout": {
         "label": "Timeout (seconds)",

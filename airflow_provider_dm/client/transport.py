@@ -37,6 +37,7 @@ from airflow_provider_dm.client.errors import (
     ResponseError,
     error_for,
 )
+from airflow_provider_dm.client.proxy import check_proxy
 from airflow_provider_dm.client.state import SessionState, user_id_from_bearer
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ class Transport:
         self.cookies = RequestsCookieJar()
         self._adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
         self.verify = _ca_bundle() if verify is True else verify
+        proxy = check_proxy(proxy or None)
         if proxy:
             self.proxies = {"http": proxy, "https": proxy}
         else:

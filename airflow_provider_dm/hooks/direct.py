@@ -24,6 +24,7 @@ from airflow_provider_dm.client.errors import (
     MediaNeedsReupload,
     NotFound,
 )
+from airflow_provider_dm.client.proxy import proxy_secrets
 from airflow_provider_dm.hooks.account_block import AccountBlock
 from airflow_provider_dm.hooks.account_store import (
     AccountStore,
@@ -51,7 +52,9 @@ class DirectHook(BaseHook):
 
     :param direct_conn_id: the ``instagram_direct`` connection.
     :param timeout: seconds per request.
-    :param proxy: an HTTP(S) proxy URL for every request.
+    :param proxy: a proxy URL for every request and upload: ``http://``, ``https://``,
+        ``socks5://`` or ``socks5h://`` (these two need the ``socks`` extra), with optional
+        ``user:password@``.
     :param send_interval: minimum seconds between two sends of this process.
     :param media_route: ``attachment`` or ``classic``.
     :param session_variable: the Variable that keeps the session.
@@ -113,7 +116,8 @@ class DirectHook(BaseHook):
             extra=conn.extra_dejson,
             overrides=self._overrides,
         )
-        for secret in (settings.password, settings.totp_secret, settings.proxy):
+        proxy = [settings.proxy, *proxy_secrets(settings.proxy)] if settings.proxy else []
+        for secret in (settings.password, settings.totp_secret, *proxy):
             if secret:
                 mask_secret(secret)
         return settings

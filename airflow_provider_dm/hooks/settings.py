@@ -9,6 +9,7 @@ from typing import Any
 
 from airflow_provider_dm.client.checks import media_route as check_media_route
 from airflow_provider_dm.client.device import DEFAULT_DEVICE, Device
+from airflow_provider_dm.client.proxy import check_proxy
 from airflow_provider_dm.hooks.send_rate import (
     OFF,
     REAL_SERVICE_SEND_RATE,
@@ -77,7 +78,7 @@ class DirectSettings:
             password=password or "",
             api_url=api_url,
             upload_url=_url(upload_url, "upload_url"),
-            proxy=values.get("proxy") or None,
+            proxy=check_proxy(values.get("proxy") or None),
             timeout=_number(values.get("timeout", 30.0), "timeout", minimum=0.001),
             send_interval=_number(values.get("send_interval", 0.0), "send_interval", minimum=0),
             totp_secret=values.get("totp_secret") or None,

@@ -105,6 +105,8 @@ def test_hook_kwargs_override_extras():
         ({"locale": "en-US"}, "locale"),
         ({"timezone_offset": "1h"}, "timezone_offset"),
         ({"country": "1"}, "country"),
+        ({"proxy": "ftp://u:pw@proxy:21"}, "proxy"),
+        ({"proxy": "socks5://proxy"}, "proxy"),
     ],
 )
 def test_bad_extras_name_the_field(extra, field):
