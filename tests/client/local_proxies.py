@@ -1,18 +1,28 @@
 """Real proxies on free loopback ports, each in a thread, for the proxy tests: an HTTP proxy
-(absolute-URI forwarding and CONNECT) and a SOCKS5 server (RFC 1928 with RFC 1929
+(absolute-URI forwarding and CONNECT), optionally spoken to over TLS (an ``https://`` proxy,
+with a self-signed certificate made here), and a SOCKS5 server (RFC 1928 with RFC 1929
 username/password). Both check the credentials and record every connection they relay, so a
 test can tell that no request bypassed them."""
 
 from __future__ import annotations
 
 import base64
+import datetime
+import ipaddress
 import selectors
 import socket
 import socketserver
+import ssl
 import struct
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 
 @dataclass
@@ -75,6 +85,51 @@ class _Server(socketserver.ThreadingTCPServer):
         self.user = user
         self.password = password
         self.log = ProxyLog()
+
+
+class _TlsServer(_Server):
+    """The HTTP proxy behind TLS: every accepted connection is wrapped first."""
+
+    def __init__(self, handler: type, user: str, password: str, context: ssl.SSLContext) -> None:
+        super().__init__(handler, user, password)
+        self.context = context
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        sock, address = super().get_request()
+        return self.context.wrap_socket(sock, server_side=True), address
+
+
+def tls_context(directory: Path) -> ssl.SSLContext:
+    """A server context with a fresh self-signed certificate for 127.0.0.1."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "proxy.pem", directory / "proxy.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    return context
 
 
 class _HttpHandler(socketserver.StreamRequestHandler):
@@ -181,12 +236,23 @@ class _SocksHandler(socketserver.BaseRequestHandler):
 
 
 class LocalProxy:
-    """A proxy of ``kind`` (``http`` or ``socks5``) that wants ``user``/``password``; a
-    context manager serving in a thread. ``url(scheme)`` is its URL with the credentials."""
+    """A proxy of ``kind`` (``http``, ``https`` with ``tls`` a server context, or ``socks5``)
+    that wants ``user``/``password``; a context manager serving in a thread. ``url(scheme)``
+    is its URL with the credentials."""
 
-    def __init__(self, kind: str, user: str = "proxy-user", password: str = "pr0xy-s3cret") -> None:
-        handler = _HttpHandler if kind == "http" else _SocksHandler
-        self.server = _Server(handler, user, password)
+    def __init__(
+        self,
+        kind: str,
+        user: str = "proxy-user",
+        password: str = "pr0xy-s3cret",
+        *,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        if kind == "https" and tls is not None:
+            self.server: _Server = _TlsServer(_HttpHandler, user, password, tls)
+        else:
+            handler = _HttpHandler if kind == "http" else _SocksHandler
+            self.server = _Server(handler, user, password)
         self.kind = kind
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -12,7 +12,7 @@ import logging
 import sys
 
 import pytest
-from local_proxies import HIDDEN_ADDRESS, HIDDEN_NAME, LocalProxy
+from local_proxies import HIDDEN_ADDRESS, HIDDEN_NAME, LocalProxy, tls_context
 from PIL import Image
 
 from airflow_provider_dm.client import DirectClient
@@ -76,6 +76,21 @@ def test_requests_and_uploads_go_through_the_proxy(emulator, scheme, kind, host,
         assert sorted(p.split(":", 2)[2].split("/", 1)[1] for p in paths) == sorted(
             r["path"].lstrip("/") for r in served
         )
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_an_https_proxy_is_spoken_to_over_tls(emulator, tmp_path) -> None:
+    # requests verifies an https:// proxy's certificate only for https:// targets (with the
+    # client's CA bundle); the emulator speaks plain HTTP, so this self-signed one passes.
+    with LocalProxy("https", tls=tls_context(tmp_path)) as proxy:
+        client = _client(emulator, HIDDEN_ADDRESS, proxy.url("https"))
+        client.login("airflow_demo", "demo-password")
+        upload = client.upload_photo(_jpeg())
+        client.close()
+    assert upload.media_id
+    relayed = proxy.log.relayed
+    assert len(relayed) == len(emulator.requests()) >= 3
+    assert {(r.host, r.how) for r in relayed} == {(HIDDEN_ADDRESS, "forward")}
 
 
 @pytest.mark.parametrize(("scheme", "kind"), [("http", "http"), ("socks5", "socks5")])
