@@ -24,14 +24,15 @@ def notifier(text: str = "failed: " + TASK_TEXT) -> DirectNotifier:
     return DirectNotifier(text=text, threads=THREADS, direct_conn_id=CONN)
 
 
-def notify_dag(dag_id: str, **callbacks: object) -> DAG:
-    """A manual DAG that renders templates as native objects, with DAG-level callbacks."""
+def notify_dag(dag_id: str, *, native: bool = True, **callbacks: object) -> DAG:
+    """A manual DAG that renders templates as native objects (unless not ``native``), with
+    DAG-level callbacks."""
     return DAG(
         dag_id,
         schedule=None,
         start_date=START,
         catchup=False,
-        render_template_as_native_obj=True,
+        render_template_as_native_obj=native,
         tags=["test"],
         **callbacks,
     )
@@ -77,3 +78,13 @@ with notify_dag(
     on_success_callback=notifier("{{ dag.dag_id }} succeeded (run {{ run_id }})"),
 ):
     fail()
+
+with notify_dag(
+    "dm_notify_dag_success",
+    on_success_callback=notifier("{{ dag.dag_id }} succeeded: {{ reason }} (run {{ run_id }})"),
+):
+    succeed()
+
+with notify_dag("dm_notify_text_destinations", native=False):
+    # Without native rendering the threads template renders to the text of a list.
+    fail.override(on_failure_callback=notifier())()

@@ -80,6 +80,19 @@ def test_dag_level_failure_callback_notifies_once(run_dag, emulator, group) -> N
     assert text.startswith("dm_notify_dag_level failed: task_failure (run ")
 
 
+def test_dag_level_success_callback_notifies_once(run_dag, emulator, group) -> None:
+    outcome = run_dag("dm_notify_dag_success", {"threads": [group]})
+    assert outcome.state == "success"
+    assert _texts(emulator) == [f"dm_notify_dag_success succeeded: success (run {outcome.run_id})"]
+
+
+def test_destinations_rendered_as_text_are_read_as_lists(run_dag, emulator, group) -> None:
+    outcome = run_dag("dm_notify_text_destinations", {"threads": [group]})
+    assert outcome.state_of("fail") == "failed"
+    (row,) = emulator.ledger()
+    assert row["thread_id"] == group
+
+
 @pytest.fixture
 def dead_connection(monkeypatch: pytest.MonkeyPatch) -> str:
     """A connection to a loopback port where nothing listens."""
