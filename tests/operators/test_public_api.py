@@ -34,7 +34,7 @@ EXPORTS = {
     ],
     "airflow_provider_dm.sensors": ["DirectReplySensor"],
     "airflow_provider_dm.triggers": ["DirectReplyTrigger"],
-    "airflow_provider_dm.hooks": ["DirectHook"],
+    "airflow_provider_dm.hooks": ["DirectHook", "MessagingApiHook"],
     "airflow_provider_dm.notifications": ["DirectNotifier", "send_direct_notification"],
 }
 # Other names of an exported class (the Airflow providers' function-style notifier names).
