@@ -51,7 +51,9 @@ class DirectNotifier(BaseNotifier):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param direct_conn_id: the ``instagram_direct`` connection, or an ``instagram_messaging``
+        one (the official API, which keeps no send token: there a callback run twice may send
+        twice) (templated).
     :param look_back: how many of a thread's newest items are searched for an earlier send
         of the same notification (default 20).
     :param budget_wait: the longest the notification waits for the account's send budget,
@@ -130,7 +132,7 @@ class DirectNotifier(BaseNotifier):
 
     def _send(self, context: Context) -> None:
         from airflow_provider_dm.client.destinations import resolve_destinations
-        from airflow_provider_dm.hooks.direct import DirectHook
+        from airflow_provider_dm.hooks.connection_type import hook_for
 
         text = _fitted(str(self.text))
         item = Text(text)
@@ -138,7 +140,7 @@ class DirectNotifier(BaseNotifier):
         threads = _listed(self.threads, "threads")
         check_destinations(recipients, threads)
         about = callback_identity(context)
-        hook = DirectHook(self.direct_conn_id, deadline=time.monotonic() + self.budget_wait)
+        hook = hook_for(self.direct_conn_id, deadline=time.monotonic() + self.budget_wait)
         with hook.failing_fast():
             client = hook.get_conn()
             destinations = resolve_destinations(recipients, threads, user_id_for=client.user_id_for)
