@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_dm.client import checks, lookups
 from airflow_provider_dm.client import login as login_flow
 from airflow_provider_dm.client import look_back as look_back_rule
+from airflow_provider_dm.client.device import Device
 from airflow_provider_dm.client.errors import InvalidInput, TwoFactorRequired
 from airflow_provider_dm.client.models import Thread, ThreadItem, User, to_micros
 from airflow_provider_dm.client.pagination import Listing, Page
@@ -44,6 +45,10 @@ class DirectClient:
     instead of that login (with this client), e.g. to take turns with other processes and
     ``adopt`` a session one of them stored. ``send_interval`` paces sends; ``budget`` is called
     before every request that creates something (see ``Transport.before_create``).
+
+    ``device`` is the phone to present (default: ``DEFAULT_DEVICE`` for a new state). A
+    restored session keeps the device it logged in with; a different ``device`` is logged as a
+    warning and applies at the next login, with the same identity ids.
     """
 
     def __init__(
@@ -64,6 +69,7 @@ class DirectClient:
         retry_attempts: int = 4,
         retry_max_wait: float = 30.0,
         retry_total: float = 60.0,
+        device: Device | None = None,
     ) -> None:
         self.transport = Transport(
             api_url,
@@ -78,6 +84,9 @@ class DirectClient:
             retry_total=retry_total,
         )
         self.media_route = media_route
+        self.device = device
+        if device is not None:
+            self._take_device(device)
         self.credentials = credentials
         self.on_login = on_login
         self.transport.budget = budget
@@ -111,6 +120,8 @@ class DirectClient:
 
         Raises ``BadPassword``, ``InvalidUser``, ``TwoFactorRequired`` or ``ChallengeRequired``.
         """
+        if self.device is not None:
+            self.state.use_device(self.device)
         login_flow.login(self.transport, username, password, totp_secret)
         return self._logged_in()
 
@@ -142,6 +153,18 @@ class DirectClient:
             )
         finally:
             state.clear_session()
+
+    def _take_device(self, device: Device) -> None:
+        state = self.state
+        if not state.logged_in:
+            state.use_device(device)
+        elif state.device != device.to_dict():
+            log.warning(
+                "The device settings differ from the ones the stored session of %s logged in "
+                "with; the session keeps its device (same uuid, android id and phone id) and "
+                "the new settings apply at the next login",
+                state.username,
+            )
 
     def _logged_in(self) -> SessionState:
         if self.on_login is not None:

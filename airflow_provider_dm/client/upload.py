@@ -359,7 +359,7 @@ def _finish(transport: Any, upload_id: str, duration_ms: int, wait: TranscodeWai
             "poster_frame_index": 0,
             "audio_muted": False,
         },
-        "timezone_offset": "0",
+        "timezone_offset": str(transport.state.device_profile.timezone_offset),
         "_uid": str(transport.state.user_id),
         "_uuid": identity["_uuid"],
         "device_id": identity["device_id"],

@@ -24,6 +24,7 @@ from airflow_provider_dm.client.errors import (
     MediaNeedsReupload,
     NotFound,
 )
+from airflow_provider_dm.client.proxy import proxy_secrets
 from airflow_provider_dm.hooks.account_block import AccountBlock
 from airflow_provider_dm.hooks.account_store import (
     AccountStore,
@@ -56,7 +57,9 @@ class DirectHook(BaseHook):
 
     :param direct_conn_id: the ``instagram_direct`` connection.
     :param timeout: seconds per request.
-    :param proxy: an HTTP(S) proxy URL for every request.
+    :param proxy: a proxy URL for every request and upload: ``http://``, ``https://``,
+        ``socks5://`` or ``socks5h://`` (these two need the ``socks`` extra), with optional
+        ``user:password@``.
     :param send_interval: minimum seconds between two sends of this process.
     :param media_route: ``attachment`` or ``classic``.
     :param session_variable: the Variable that keeps the session.
@@ -118,7 +121,8 @@ class DirectHook(BaseHook):
             extra=conn.extra_dejson,
             overrides=self._overrides,
         )
-        for secret in (settings.password, settings.totp_secret, settings.proxy):
+        proxy = [settings.proxy, *proxy_secrets(settings.proxy)] if settings.proxy else []
+        for secret in (settings.password, settings.totp_secret, *proxy):
             if secret:
                 mask_secret(secret)
         if settings.ignored_extras:
@@ -319,6 +323,7 @@ class DirectHook(BaseHook):
             on_login=self._on_login,
             reauthenticate=self._reauthenticate,
             budget=self._budget(),
+            device=settings.device,
         )
 
     def _on_login(self, state: SessionState) -> None:

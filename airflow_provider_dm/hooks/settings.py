@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_dm.client.checks import media_route as check_media_route
+from airflow_provider_dm.client.device import DEFAULT_DEVICE, Device
+from airflow_provider_dm.client.proxy import check_proxy
 from airflow_provider_dm.hooks.send_rate import (
     OFF,
     REAL_SERVICE_SEND_RATE,
@@ -61,6 +63,7 @@ class DirectSettings:
     state_dir: str | None = None
     feedback_cooldown: float = FEEDBACK_COOLDOWN
     ignored_extras: tuple[str, ...] = ()
+    device: Device = DEFAULT_DEVICE
 
     @classmethod
     def build(
@@ -89,7 +92,7 @@ class DirectSettings:
             password=password or "",
             api_url=api_url,
             upload_url=_url(upload_url, "upload_url"),
-            proxy=_proxy(values.get("proxy")),
+            proxy=check_proxy(_proxy(values.get("proxy"))),
             timeout=_number(values.get("timeout", 30.0), "timeout", minimum=0.001),
             send_interval=_number(values.get("send_interval", 0.0), "send_interval", minimum=0),
             totp_secret=values.get("totp_secret") or None,
@@ -104,6 +107,12 @@ class DirectSettings:
                 values.get("feedback_cooldown", FEEDBACK_COOLDOWN), "feedback_cooldown"
             ),
             ignored_extras=tuple(ignored),
+            device=Device.from_settings(
+                values.get("device"),
+                locale=values.get("locale"),
+                timezone_offset=values.get("timezone_offset"),
+                country=values.get("country"),
+            ),
         )
 
 

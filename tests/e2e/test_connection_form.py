@@ -40,6 +40,10 @@ def _extra_values(emulator_url: str) -> dict[str, Any]:
         "state_dir": None,
         "feedback_cooldown": "12h",
         "dry_run": True,
+        "device": '{"model": "Pixel 9", "resolution": "1080x2424"}',
+        "locale": "de_DE",
+        "timezone_offset": 3600,
+        "country": "DE",
     }
 
 
@@ -82,7 +86,7 @@ def _check_and_fill_extra(page: Any, dialog: Any, name: str, value: Any) -> None
         if value is not None and value != bool(schema.get("default")):
             group.locator(f'[id="switch:element_{name}"]').click()
             expect(control).to_be_checked(checked=bool(value))
-    elif "number" in types:
+    elif types & {"number", "integer"}:
         expect(control).to_have_attribute("role", "spinbutton")
         expect(control).to_have_value(str(schema.get("default", "")))
         if value is not None:

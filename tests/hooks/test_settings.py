@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_dm.client.device import Device
 from airflow_provider_dm.hooks.settings import DirectSettings
 from airflow_provider_dm.provider_info import (
     ATTACHMENT_UPLOAD_URL,
@@ -99,11 +100,26 @@ def test_hook_kwargs_override_extras():
         ({"feedback_cooldown": "soon"}, "feedback_cooldown"),
         ({"feedback_cooldown": "0h"}, "feedback_cooldown"),
         ({"redis_conn_id": 7}, "redis_conn_id"),
+        ({"device": '{"colour": "blue"}'}, "device.colour"),
+        ({"device": {"resolution": "1080"}}, "device.resolution"),
+        ({"locale": "en-US"}, "locale"),
+        ({"timezone_offset": "1h"}, "timezone_offset"),
+        ({"country": "1"}, "country"),
+        ({"proxy": "ftp://u:pw@proxy:21"}, "proxy"),
+        ({"proxy": "socks5://proxy"}, "proxy"),
     ],
 )
 def test_bad_extras_name_the_field(extra, field):
     with pytest.raises(ValueError, match=field):
         build(extra=extra)
+
+
+def test_device_extras_as_json_text_or_object():
+    text = build(extra={"device": '{"model": "Pixel 9"}', "timezone_offset": "-18000"})
+    assert (text.device.model, text.device.timezone_offset) == ("Pixel 9", -18000)
+    obj = build(extra={"device": {"model": "Pixel 9"}, "locale": "fr_FR", "country": "FR"})
+    assert (obj.device.model, obj.device.locale, obj.device.country) == ("Pixel 9", "fr_FR", "FR")
+    assert build().device == Device()
 
 
 def test_missing_username_is_refused():
@@ -119,7 +135,9 @@ def test_secrets_stay_out_of_the_repr():
 
 
 def test_every_form_field_is_a_setting():
+    # locale, timezone_offset and country are kept in settings.device, with the phone.
     fields = {f for f in DirectSettings.__dataclass_fields__}
+    fields |= {"locale", "timezone_offset", "country"} & set(Device.__dataclass_fields__)
     assert set(CONN_FIELDS) <= fields
     conn_type = get_provider_info()["connection-types"][0]
     assert conn_type["connection-type"] == "instagram_direct"
