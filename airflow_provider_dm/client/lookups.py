@@ -17,15 +17,20 @@ if TYPE_CHECKING:
 PARTICIPANTS = "direct_v2/threads/get_by_participants/"
 
 
-def user_id_for(transport: Transport, name: str, field: str = "username") -> str:
-    """The user id of ``name`` (with or without ``@``); ``NotFound`` when there is none."""
+def user_info(transport: Transport, name: str, field: str = "username") -> dict[str, Any]:
+    """The raw user named ``name`` (with or without ``@``); ``NotFound`` when there is none."""
     clean = username(name, field)
     endpoint = f"users/{clean}/usernameinfo/"
     answer = transport.api("GET", endpoint)
     user = answer.get("user") if isinstance(answer.get("user"), dict) else {}
     if not user.get("pk"):
         raise NotFound(f"no user named {clean}", endpoint=endpoint)
-    return numeric_id(user["pk"], field)
+    return user
+
+
+def user_id_for(transport: Transport, name: str, field: str = "username") -> str:
+    """The user id of ``name`` (with or without ``@``); ``NotFound`` when there is none."""
+    return numeric_id(user_info(transport, name, field)["pk"], field)
 
 
 def thread_with(transport: Transport, user_ids: Sequence[str | int]) -> dict[str, Any] | None:

@@ -29,6 +29,10 @@ class EmulatorControl:
         """Every item the emulator accepted, oldest first."""
         return self._call("GET", "ledger")["items"]
 
+    def actions(self) -> list[dict]:
+        """Every thread action (seen, delete, approve, decline, ...), oldest first."""
+        return self._call("GET", "ledger")["actions"]
+
     def requests(self) -> list[dict]:
         """The request log (secrets redacted), oldest first."""
         return self._call("GET", "requests")["requests"]
@@ -75,6 +79,13 @@ class EmulatorControl:
         """Another participant sends `text` to the viewer's thread; returns the new item."""
         payload = {"thread_id": str(thread_id), "user_pk": int(user_pk), "text": text}
         return self._call("POST", "incoming", payload)["item"]
+
+    def message_request(self, username: str, text: str, to: str | None = None) -> dict:
+        """`username` starts a conversation with the account `to` (default the viewer): a
+        message request in its pending inbox. Returns `{thread_id, item}`."""
+        payload = {"username": username, "text": text, **({"to": to} if to else {})}
+        body = self._call("POST", "message_request", payload)
+        return {"thread_id": body["thread_id"], "item": body["item"]}
 
     def configure(self, *, transcode_polls: int) -> None:
         """Change run-time settings (how many upload_finish calls answer 202)."""

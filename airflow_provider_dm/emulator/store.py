@@ -128,6 +128,15 @@ CREATE TABLE ledger (
     upload TEXT,
     timestamp INTEGER NOT NULL
 );
+CREATE TABLE actions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    action TEXT NOT NULL,                       -- seen | delete | approve | decline | hide | ...
+    thread_id TEXT NOT NULL,
+    user_pk INTEGER NOT NULL,
+    item_id TEXT,
+    detail TEXT NOT NULL DEFAULT '{}',
+    timestamp INTEGER NOT NULL
+);
 CREATE TABLE request_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at REAL NOT NULL,
@@ -152,6 +161,7 @@ TABLES = [
     "uploads",
     "sends",
     "ledger",
+    "actions",
     "request_log",
     "meta",
 ]
