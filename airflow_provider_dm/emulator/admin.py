@@ -173,8 +173,8 @@ def handle_incoming(ctx: EmulatorState, req: Request) -> Response:
 
 def handle_message_request(ctx: EmulatorState, req: Request) -> Response:
     """`POST message_request` (JSON `{username, text}`, optional `to`: the account, default the
-    seed's viewer): `username` starts a new conversation with the account, which lands in the
-    account's pending inbox as a message request."""
+    seed's viewer, and `followed`: the account follows `username`): `username` starts a new
+    conversation with the account, which lands in the account's pending inbox as a request."""
     sender_pk, _ = _account(ctx, req.form.get("username"))
     viewer_pk, _ = _account(ctx, req.form.get("to") or "airflow_demo")
     if sender_pk == viewer_pk:
@@ -186,6 +186,11 @@ def handle_message_request(ctx: EmulatorState, req: Request) -> Response:
             "UPDATE members SET pending = 1 WHERE thread_id = ? AND user_pk = ?",
             (thread_id, viewer_pk),
         )
+        if req.form.get("followed") is True:
+            db.execute(
+                "INSERT OR IGNORE INTO follows (follower_pk, followee_pk) VALUES (?, ?)",
+                (viewer_pk, sender_pk),
+            )
         item = _incoming_text(ctx, thread_id, sender_pk, str(text))
     return ok(thread_id=thread_id, item={**item, "thread_id": thread_id})
 

@@ -80,10 +80,15 @@ class EmulatorControl:
         payload = {"thread_id": str(thread_id), "user_pk": int(user_pk), "text": text}
         return self._call("POST", "incoming", payload)["item"]
 
-    def message_request(self, username: str, text: str, to: str | None = None) -> dict:
+    def message_request(
+        self, username: str, text: str, to: str | None = None, *, followed: bool = False
+    ) -> dict:
         """`username` starts a conversation with the account `to` (default the viewer): a
-        message request in its pending inbox. Returns `{thread_id, item}`."""
-        payload = {"username": username, "text": text, **({"to": to} if to else {})}
+        message request in its pending inbox (`followed`: the account follows `username`).
+        Returns `{thread_id, item}`."""
+        payload = {"username": username, "text": text, "followed": followed}
+        if to:
+            payload["to"] = to
         body = self._call("POST", "message_request", payload)
         return {"thread_id": body["thread_id"], "item": body["item"]}
 

@@ -83,7 +83,19 @@ def thread_json(
         " JOIN users u ON u.pk = m.user_pk WHERE m.thread_id = ? ORDER BY m.rowid",
         (thread_id,),
     ).fetchall()
-    others = [user_short(u) for u in members if u["pk"] != viewer and not u["left_thread"]]
+    followed = {
+        r[0]
+        for r in db.execute(
+            "SELECT followee_pk FROM follows f JOIN members m ON m.user_pk = f.followee_pk"
+            " WHERE f.follower_pk = ? AND m.thread_id = ?",
+            (viewer, thread_id),
+        )
+    }
+    others = [
+        following(user_short(u), u["pk"] in followed)
+        for u in members
+        if u["pk"] != viewer and not u["left_thread"]
+    ]
     left = [user_short(u) for u in members if u["left_thread"]]
     creator = next((u for u in members if u["pk"] == row["creator_pk"]), None)
     is_group = bool(row["is_group"])
@@ -150,6 +162,12 @@ def thread_json(
         "last_permanent_item": item_json(newest_row, viewer) if newest_row is not None else None,
         "flagged": bool(row["flagged"]),
     }
+
+
+def following(user: JsonDict, followed: bool) -> JsonDict:
+    """`user` with `friendship_status.following` telling whether the viewer follows them."""
+    user["friendship_status"]["following"] = followed
+    return user
 
 
 def unseen_count(ctx: EmulatorState, viewer: int) -> int:

@@ -30,6 +30,11 @@ CREATE TABLE users (
     totp_secret TEXT,
     new_threads_pending INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE follows (
+    follower_pk INTEGER NOT NULL,
+    followee_pk INTEGER NOT NULL,
+    PRIMARY KEY (follower_pk, followee_pk)
+) WITHOUT ROWID;
 CREATE TABLE sessions (
     sessionid TEXT PRIMARY KEY,
     user_pk INTEGER NOT NULL,
@@ -152,6 +157,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 TABLES = [
     "users",
+    "follows",
     "sessions",
     "pending_logins",
     "threads",

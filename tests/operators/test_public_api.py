@@ -18,10 +18,18 @@ from airflow.triggers.base import BaseTrigger
 
 EXPORTS = {
     "airflow_provider_dm.operators": [
+        "DirectAnswerRequestsOperator",
+        "DirectApproveRequestsOperator",
         "DirectBaseOperator",
+        "DirectCreateGroupOperator",
+        "DirectDeclineRequestsOperator",
         "DirectFetchInboxOperator",
         "DirectFetchThreadOperator",
         "DirectHookMixin",
+        "DirectItemsOperator",
+        "DirectLookupUserOperator",
+        "DirectMarkSeenOperator",
+        "DirectReactOperator",
         "DirectSendBaseOperator",
         "DirectSendLinkOperator",
         "DirectSendMessageOperator",
@@ -29,6 +37,8 @@ EXPORTS = {
         "DirectSendVideoOperator",
         "DirectShareMediaOperator",
         "DirectShareProfileOperator",
+        "DirectUnsendOperator",
+        "DirectUpdateThreadOperator",
         "DirectUploadPhotoOperator",
         "DirectUploadVideoOperator",
     ],
