@@ -307,3 +307,44 @@ def test_lookup_user_and_the_template_filter(run_dag, fresh_sessions, emulator):
 def test_lookup_of_an_unknown_user_fails_without_retry(run_dag, fresh_sessions, emulator):
     outcome = run_dag("dm_lookup_user", {"usernames": "nobody_here"})
     _failed_without_retry(outcome, "lookup")
+
+
+# -- the example DAG ---------------------------------------------------------------------------
+
+
+def test_the_requests_triage_example_approves_followed_and_declines_spam(
+    fresh_sessions, emulator, viewer
+):
+    import json
+    import os
+    from pathlib import Path
+
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+    from airflow.models.variable import Variable
+
+    friend = emulator.message_request("bob_demo", "Hi, it is Bob", followed=True)["thread_id"]
+    spam = emulator.message_request("erin_demo", "Cheap followers, click here")["thread_id"]
+    # The example lives outside the test DAG folder: register it as the DAG processor would.
+    dagbag = DagBag(dag_folder=str(Path(__file__).parents[2] / "dags" / "dm_requests_triage.py"))
+    assert not dagbag.import_errors, dagbag.import_errors
+    DagBundlesManager().sync_bundles_to_db()
+    sync_bag_to_db(dagbag, "dags-folder", None)
+    connection = {
+        "conn_type": "instagram_direct",
+        "host": f"{emulator.url}/api/v1/",
+        "login": "airflow_demo",
+        "password": "demo-password",
+    }
+    os.environ["AIRFLOW_CONN_INSTAGRAM_DIRECT_DEFAULT"] = json.dumps(connection)
+    Variable.delete("instagram_direct_session__instagram_direct_default")
+    try:
+        dag_run = dagbag.get_dag("dm_requests_triage").test()
+    finally:
+        os.environ.pop("AIRFLOW_CONN_INSTAGRAM_DIRECT_DEFAULT")
+
+    assert str(dag_run.state) == "success"
+    assert friend in {t.thread_id for t in viewer.iter_inbox()}
+    assert [t.thread_id for t in viewer.iter_inbox(pending=True)] == [DAVE_REQUEST]
+    actions = [(a["action"], a["thread_id"]) for a in emulator.actions()]
+    assert actions == [("approve", friend), ("decline", spam)]
