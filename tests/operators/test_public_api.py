@@ -43,7 +43,7 @@ EXPORTS = {
         "DirectUploadVideoOperator",
     ],
     "airflow_provider_dm.sensors": ["DirectReplySensor"],
-    "airflow_provider_dm.triggers": ["DirectReplyTrigger"],
+    "airflow_provider_dm.triggers": ["DirectNewMessageTrigger", "DirectReplyTrigger"],
     "airflow_provider_dm.hooks": ["DirectHook"],
 }
 HEAVY = ("requests", "PIL", "cryptography")
