@@ -312,9 +312,9 @@ def test_lookup_of_an_unknown_user_fails_without_retry(run_dag, fresh_sessions, 
 # -- the example DAG ---------------------------------------------------------------------------
 
 
-def test_the_requests_triage_example_approves_followed_and_declines_spam(
-    fresh_sessions, emulator, viewer
-):
+def _run_example(name: str, emulator, conf: dict | None = None):
+    """Run an example DAG of dags/ on the default connection, pointed at the emulator; the
+    example lives outside the test DAG folder: register it as the DAG processor would."""
     import json
     import os
     from pathlib import Path
@@ -323,10 +323,7 @@ def test_the_requests_triage_example_approves_followed_and_declines_spam(
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
     from airflow.models.variable import Variable
 
-    friend = emulator.message_request("bob_demo", "Hi, it is Bob", followed=True)["thread_id"]
-    spam = emulator.message_request("erin_demo", "Cheap followers, click here")["thread_id"]
-    # The example lives outside the test DAG folder: register it as the DAG processor would.
-    dagbag = DagBag(dag_folder=str(Path(__file__).parents[2] / "dags" / "dm_requests_triage.py"))
+    dagbag = DagBag(dag_folder=str(Path(__file__).parents[2] / "dags" / f"{name}.py"))
     assert not dagbag.import_errors, dagbag.import_errors
     DagBundlesManager().sync_bundles_to_db()
     sync_bag_to_db(dagbag, "dags-folder", None)
@@ -339,12 +336,37 @@ def test_the_requests_triage_example_approves_followed_and_declines_spam(
     os.environ["AIRFLOW_CONN_INSTAGRAM_DIRECT_DEFAULT"] = json.dumps(connection)
     Variable.delete("instagram_direct_session__instagram_direct_default")
     try:
-        dag_run = dagbag.get_dag("dm_requests_triage").test()
+        return dagbag.get_dag(name).test(run_conf=conf or {})
     finally:
         os.environ.pop("AIRFLOW_CONN_INSTAGRAM_DIRECT_DEFAULT")
+
+
+def test_the_requests_triage_example_approves_followed_and_declines_spam(
+    fresh_sessions, emulator, viewer
+):
+    friend = emulator.message_request("bob_demo", "Hi, it is Bob", followed=True)["thread_id"]
+    spam = emulator.message_request("erin_demo", "Cheap followers, click here")["thread_id"]
+
+    dag_run = _run_example("dm_requests_triage", emulator)
 
     assert str(dag_run.state) == "success"
     assert friend in {t.thread_id for t in viewer.iter_inbox()}
     assert [t.thread_id for t in viewer.iter_inbox(pending=True)] == [DAVE_REQUEST]
     actions = [(a["action"], a["thread_id"]) for a in emulator.actions()]
     assert actions == [("approve", friend), ("decline", spam)]
+
+
+def test_the_auto_reply_example_answers_reacts_and_marks_seen(fresh_sessions, emulator, viewer):
+    item = emulator.incoming(BOB_THREAD, BOB, "Is the shop open on Sunday?")
+    message = {"thread_id": BOB_THREAD, "item_id": item["item_id"], "text": item["text"]}
+
+    dag_run = _run_example("dm_auto_reply", emulator, {"messages": [message]})
+
+    assert str(dag_run.state) == "success"
+    (answer,) = emulator.ledger()[:1]
+    assert answer["fields"]["text"].startswith("Thanks for your message “Is the shop open")
+    kinds = [(e["kind"], e["item_id"]) for e in emulator.ledger()]
+    assert kinds == [("text", answer["item_id"]), ("reaction", item["item_id"])]
+    assert [(a["action"], a["item_id"]) for a in emulator.actions()] == [("seen", item["item_id"])]
+    reactions = next(i for i in _items(viewer, BOB_THREAD) if i["item_id"] == item["item_id"])
+    assert reactions["reactions"]["emojis"][0]["emoji"] == "👍"
