@@ -44,7 +44,7 @@ EXPORTS = {
     ],
     "airflow_provider_dm.sensors": ["DirectReplySensor"],
     "airflow_provider_dm.triggers": ["DirectNewMessageTrigger", "DirectReplyTrigger"],
-    "airflow_provider_dm.hooks": ["DirectHook"],
+    "airflow_provider_dm.hooks": ["DirectHook", "MessagingApiHook"],
 }
 HEAVY = ("requests", "PIL", "cryptography")
 
