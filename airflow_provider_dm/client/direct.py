@@ -21,6 +21,7 @@ from airflow_provider_dm.client.transport import DEFAULT_API_URL, DEFAULT_UPLOAD
 if TYPE_CHECKING:
     from airflow_provider_dm.client.broadcast import SendResult
     from airflow_provider_dm.client.destinations import Destination
+    from airflow_provider_dm.client.thread_actions import ActionResult
     from airflow_provider_dm.client.upload import Upload
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,11 @@ class DirectClient:
         """The pk of ``username`` (with or without ``@``; ``NotFound`` when there is no such
         user)."""
         return int(lookups.user_id_for(self.transport, username))
+
+    def lookup_user(self, username: str) -> User:
+        """The user named ``username`` (with or without ``@``; ``NotFound`` when there is
+        none)."""
+        return User.parse(lookups.user_info(self.transport, username))
 
     # -- reading --------------------------------------------------------------------------
 
@@ -368,6 +374,55 @@ class DirectClient:
         return SendResult(
             str(destination), thread_id, search.item.item_id, client_context, "already_sent"
         )
+
+    # -- thread actions (delegated) --------------------------------------------------------
+
+    def mark_seen(self, thread_id: str, item_id: str | None = None) -> ActionResult:
+        """Mark a thread seen up to ``item_id`` (default: its newest item)."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.mark_seen(self.transport, thread_id, item_id)
+
+    def react(
+        self, thread_id: str, item_id: str, emoji: str = "❤️", *, remove: bool = False
+    ) -> ActionResult:
+        """React to an item (``remove``: take the reaction back)."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.react(self.transport, thread_id, item_id, emoji, remove=remove)
+
+    def unsend(self, thread_id: str, item_id: str, *, field: str = "item_id") -> ActionResult:
+        """Unsend one of our own items (an item already gone is ``already_done``)."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.unsend(self.transport, thread_id, item_id, field=field)
+
+    def approve(self, thread_ids: Sequence[str], *, bulk: bool = True) -> list[ActionResult]:
+        """Approve message requests (those no longer pending are ``already_done``)."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.approve(self.transport, thread_ids, bulk=bulk)
+
+    def decline(self, thread_ids: Sequence[str], *, bulk: bool = True) -> list[ActionResult]:
+        """Decline message requests (those no longer pending are ``already_done``)."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.decline(self.transport, thread_ids, bulk=bulk)
+
+    def create_group(
+        self, user_ids: Sequence[int | str], title: str | None = None, *, reuse: bool = True
+    ) -> ActionResult:
+        """Create a group thread (``reuse``: a thread with exactly these people is kept)."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.create_group(self.transport, user_ids, title, reuse=reuse)
+
+    def update_thread(self, thread_id: str, **changes: Any) -> dict[str, str]:
+        """Rename, add people, mute/unmute, hide or leave; see
+        ``client.thread_actions.update_thread``."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.update_thread(self.transport, thread_id, **changes)
 
     # -- sending (delegated) -------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""The admin API under `/__emulator/`: ledger, request log, faults (rules, random, counts),
-send limits, reset, seed, incoming items.
+"""The admin API under `/__emulator/`: ledger (items and thread actions), request log, faults
+(rules, random, counts), send limits, reset, seed, incoming items and message requests.
 
 Admin requests are neither logged nor subject to faults. A reset wipes everything, sessions
 included, so a client must log in again afterwards.
@@ -11,7 +11,7 @@ import json
 import math
 
 from airflow_provider_dm.emulator import fields
-from airflow_provider_dm.emulator.inbox import member_thread
+from airflow_provider_dm.emulator.inbox import create_thread, member_thread
 from airflow_provider_dm.emulator.seed import apply_seed, check_seed, describe_seed
 from airflow_provider_dm.emulator.shapes import compact, item_json
 from airflow_provider_dm.emulator.state import EmulatorState
@@ -22,9 +22,22 @@ REDACTED = "***"
 
 
 def handle_ledger(ctx: EmulatorState, req: Request) -> Response:
-    """`GET ledger`: every accepted item, oldest first."""
+    """`GET ledger`: every accepted item, oldest first, and every thread action (`actions`:
+    seen, delete, approve, decline, hide, mute, leave, update_title, add_user, ...)."""
     with ctx.store.lock:
         rows = ctx.store.db.execute("SELECT * FROM ledger ORDER BY seq").fetchall()
+        action_rows = ctx.store.db.execute("SELECT * FROM actions ORDER BY seq").fetchall()
+    actions = [
+        {
+            "action": r["action"],
+            "thread_id": r["thread_id"],
+            "user_pk": r["user_pk"],
+            "item_id": r["item_id"],
+            "detail": json.loads(r["detail"]),
+            "timestamp": r["timestamp"],
+        }
+        for r in action_rows
+    ]
     items = [
         {
             "item_id": r["item_id"],
@@ -40,7 +53,7 @@ def handle_ledger(ctx: EmulatorState, req: Request) -> Response:
         }
         for r in rows
     ]
-    return ok(items=items)
+    return ok(items=items, actions=actions)
 
 
 def handle_requests(ctx: EmulatorState, req: Request) -> Response:
@@ -179,24 +192,54 @@ def handle_incoming(ctx: EmulatorState, req: Request) -> Response:
     thread_id = fields.digits(req.form, "thread_id")
     user_pk = int(fields.digits(req.form, "user_pk") or 0)
     text = fields.text(req.form, "text")
-    with ctx.store.transaction() as db:
+    with ctx.store.transaction():
         member_thread(ctx, str(thread_id), user_pk)
-        now = ctx.store.now_us()
-        item_id = item_id_for(now)
-        db.execute(
-            "INSERT INTO items (item_id, thread_id, user_id, timestamp, item_type, payload)"
-            " VALUES (?, ?, ?, ?, 'text', ?)",
-            (item_id, thread_id, user_pk, now, compact({"text": text})),
-        )
-        db.execute(
-            "UPDATE threads SET last_activity_at = ?, last_sender_pk = ? WHERE thread_id = ?",
-            (now, user_pk, thread_id),
-        )
-        db.execute(
-            "UPDATE members SET last_seen_at = ?, last_seen_item = ? WHERE thread_id = ?"
-            " AND user_pk = ?",
-            (now, item_id, thread_id, user_pk),
-        )
-        row = db.execute("SELECT * FROM items WHERE item_id = ?", (item_id,)).fetchone()
-        item = item_json(row, None)
+        item = _incoming_text(ctx, str(thread_id), user_pk, str(text))
     return ok(item={**item, "thread_id": thread_id})
+
+
+def handle_message_request(ctx: EmulatorState, req: Request) -> Response:
+    """`POST message_request` (JSON `{username, text}`, optional `to`: the account, default the
+    seed's viewer, and `followed`: the account follows `username`): `username` starts a new
+    conversation with the account, which lands in the account's pending inbox as a request."""
+    sender_pk, _ = _account(ctx, req.form.get("username"))
+    viewer_pk, _ = _account(ctx, req.form.get("to") or "airflow_demo")
+    if sender_pk == viewer_pk:
+        raise bad_request("Invalid to: a request needs two different accounts")
+    text = fields.text(req.form, "text")
+    with ctx.store.transaction() as db:
+        thread_id = create_thread(ctx, sender_pk, [viewer_pk])
+        db.execute(
+            "UPDATE members SET pending = 1 WHERE thread_id = ? AND user_pk = ?",
+            (thread_id, viewer_pk),
+        )
+        if req.form.get("followed") is True:
+            db.execute(
+                "INSERT OR IGNORE INTO follows (follower_pk, followee_pk) VALUES (?, ?)",
+                (viewer_pk, sender_pk),
+            )
+        item = _incoming_text(ctx, thread_id, sender_pk, str(text))
+    return ok(thread_id=thread_id, item={**item, "thread_id": thread_id})
+
+
+def _incoming_text(ctx: EmulatorState, thread_id: str, user_pk: int, text: str) -> dict:
+    """Add a text from `user_pk` to the thread (inside a transaction); the new item's JSON."""
+    db = ctx.store.db
+    now = ctx.store.now_us()
+    item_id = item_id_for(now)
+    db.execute(
+        "INSERT INTO items (item_id, thread_id, user_id, timestamp, item_type, payload)"
+        " VALUES (?, ?, ?, ?, 'text', ?)",
+        (item_id, thread_id, user_pk, now, compact({"text": text})),
+    )
+    db.execute(
+        "UPDATE threads SET last_activity_at = ?, last_sender_pk = ? WHERE thread_id = ?",
+        (now, user_pk, thread_id),
+    )
+    db.execute(
+        "UPDATE members SET last_seen_at = ?, last_seen_item = ? WHERE thread_id = ?"
+        " AND user_pk = ?",
+        (now, item_id, thread_id, user_pk),
+    )
+    row = db.execute("SELECT * FROM items WHERE item_id = ?", (item_id,)).fetchone()
+    return item_json(row, None)

@@ -29,6 +29,10 @@ class EmulatorControl:
         """Every item the emulator accepted, oldest first."""
         return self._call("GET", "ledger")["items"]
 
+    def actions(self) -> list[dict]:
+        """Every thread action (seen, delete, approve, decline, ...), oldest first."""
+        return self._call("GET", "ledger")["actions"]
+
     def requests(self) -> list[dict]:
         """The request log (secrets redacted), oldest first."""
         return self._call("GET", "requests")["requests"]
@@ -91,6 +95,18 @@ class EmulatorControl:
         """Another participant sends `text` to the viewer's thread; returns the new item."""
         payload = {"thread_id": str(thread_id), "user_pk": int(user_pk), "text": text}
         return self._call("POST", "incoming", payload)["item"]
+
+    def message_request(
+        self, username: str, text: str, to: str | None = None, *, followed: bool = False
+    ) -> dict:
+        """`username` starts a conversation with the account `to` (default the viewer): a
+        message request in its pending inbox (`followed`: the account follows `username`).
+        Returns `{thread_id, item}`."""
+        payload = {"username": username, "text": text, "followed": followed}
+        if to:
+            payload["to"] = to
+        body = self._call("POST", "message_request", payload)
+        return {"thread_id": body["thread_id"], "item": body["item"]}
 
     def configure(self, *, transcode_polls: int | None = None, dedupe: bool | None = None) -> dict:
         """Change run-time settings: how many upload_finish calls answer 202, whether a repeated

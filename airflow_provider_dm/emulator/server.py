@@ -175,6 +175,7 @@ ADMIN: dict[str, tuple[frozenset[str], Handler]] = {
     "seed": (frozenset({"GET"}), admin.handle_seed),
     "config": (frozenset({"GET", "POST"}), admin.handle_config),
     "incoming": (frozenset({"POST"}), admin.handle_incoming),
+    "message_request": (frozenset({"POST"}), admin.handle_message_request),
     "limits": (frozenset({"GET", "POST", "DELETE"}), admin.handle_limits),
     "graph/token": (frozenset({"POST"}), graph.handle_token),
     "graph/rates": (frozenset({"POST"}), graph.handle_rates),

@@ -18,10 +18,18 @@ from airflow.triggers.base import BaseTrigger
 
 EXPORTS = {
     "airflow_provider_dm.operators": [
+        "DirectAnswerRequestsOperator",
+        "DirectApproveRequestsOperator",
         "DirectBaseOperator",
+        "DirectCreateGroupOperator",
+        "DirectDeclineRequestsOperator",
         "DirectFetchInboxOperator",
         "DirectFetchThreadOperator",
         "DirectHookMixin",
+        "DirectItemsOperator",
+        "DirectLookupUserOperator",
+        "DirectMarkSeenOperator",
+        "DirectReactOperator",
         "DirectSendBaseOperator",
         "DirectSendLinkOperator",
         "DirectSendMessageOperator",
@@ -29,11 +37,13 @@ EXPORTS = {
         "DirectSendVideoOperator",
         "DirectShareMediaOperator",
         "DirectShareProfileOperator",
+        "DirectUnsendOperator",
+        "DirectUpdateThreadOperator",
         "DirectUploadPhotoOperator",
         "DirectUploadVideoOperator",
     ],
     "airflow_provider_dm.sensors": ["DirectReplySensor"],
-    "airflow_provider_dm.triggers": ["DirectReplyTrigger"],
+    "airflow_provider_dm.triggers": ["DirectNewMessageTrigger", "DirectReplyTrigger"],
     "airflow_provider_dm.hooks": ["DirectHook", "MessagingApiHook"],
     "airflow_provider_dm.notifications": ["DirectNotifier", "send_direct_notification"],
 }
