@@ -73,9 +73,9 @@ def inspect_media(kind: str, source: Any, **photo_options: Any) -> CheckedMedia:
             "bytes": len(photo.jpeg),
         }
         return CheckedMedia(described, photo)
-    from airflow_provider_dm.client.media import read_mp4
+    from airflow_provider_dm.client.video_limits import check_video
 
-    info = read_mp4(source, field="path")
+    info = check_video(source, field="path")
     described = {
         "kind": "video",
         "width": info.width,
