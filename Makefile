@@ -13,7 +13,7 @@ $(BIN)/uv:
 
 $(STAMP): $(BIN)/uv pyproject.toml requirements/lock.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode \
-		--config-settings editable_mode=compat -c requirements/lock.txt -e '.[test]'
+		--config-settings editable_mode=compat -c requirements/lock.txt -e '.[test,video]'
 	touch $(STAMP)
 
 demo: $(STAMP)
