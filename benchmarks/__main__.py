@@ -24,6 +24,7 @@ CASES = {
     "P3": "p3_inbox",
     "P4": "p4_photo",
     "P5": "p5_video",
+    "P5b": "p5b_transcode",
     "P6": "p6_emulator",
     "P7": "p7_budget",
 }
@@ -42,7 +43,10 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     by_module = {module: name for name, module in CASES.items()}
-    chosen = [by_module.get(c.lower(), c.upper()) for c in args.cases] or list(CASES)
+    by_name = {name.upper(): name for name in CASES}
+    chosen = [by_module.get(c.lower()) or by_name.get(c.upper(), c) for c in args.cases] or list(
+        CASES
+    )
     unknown = [c for c in chosen if c not in CASES]
     if unknown:
         parser.error(f"unknown case(s) {unknown}; choose from {list(CASES)}")
