@@ -69,7 +69,9 @@ def test_ten_retrying_tasks_of_a_refused_account_make_one_login(
     assert password not in logs or password == "demo-password"
 
 
-def test_a_spam_block_stops_every_task_until_it_is_cleared(run_dag, emulator, capsys) -> None:
+def test_a_spam_block_stops_every_task_until_it_is_cleared(
+    run_dag, fresh_sessions, emulator, capsys
+) -> None:
     emulator.add_fault("POST", TEXT_PATH, "feedback_required", times=1)
 
     blocked = run_dag(MAPPED, {"conn": "dm_emulator", "text": "first"})
