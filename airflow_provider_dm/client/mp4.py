@@ -242,10 +242,13 @@ def _field(exc: InvalidInput, field: str) -> InvalidInput:
     return exc if exc.field == field else InvalidInput(field, exc.problem)
 
 
-def inspect_mp4(path: str | os.PathLike[str], *, field: str = "path") -> Mp4Facts:
+def inspect_mp4(
+    path: str | os.PathLike[str], *, field: str = "path", need_video: bool = True
+) -> Mp4Facts:
     """Read an MP4's boxes (no decoding): duration, tracks, codecs, sizes. A file that is not
-    an MP4, has no video track, or is truncated (a sample lies past its end) raises
-    ``InvalidInput`` naming ``field``."""
+    an MP4, is truncated (a sample lies past its end) or, with ``need_video``, has no video
+    track raises ``InvalidInput`` naming ``field``; without ``need_video`` (an M4A) the
+    info's width and height are 0 when there is no video."""
     file = Path(path)
     if not file.is_file():
         raise InvalidInput(field, f"no such file: {file}")
@@ -275,7 +278,7 @@ def inspect_mp4(path: str | os.PathLike[str], *, field: str = "path") -> Mp4Fact
     except (OSError, struct.error) as exc:
         raise InvalidInput(field, f"is not a readable MP4: {exc}") from None
     video = next((t for t in tracks if t.handler == "vide" and t.width and t.height), None)
-    if video is None:
+    if video is None and need_video:
         raise InvalidInput(field, "MP4 has no video track")
     for number, track in enumerate(tracks, 1):
         if track.samples_end > size:
@@ -284,7 +287,8 @@ def inspect_mp4(path: str | os.PathLike[str], *, field: str = "path") -> Mp4Fact
                 f"is truncated: track {number} ({track.handler}) has samples up to byte "
                 f"{track.samples_end} but the file has {size} bytes",
             )
-    info = VideoInfo(movie_ms, video.width, video.height, size)
+    width, height = (video.width, video.height) if video is not None else (0, 0)
+    info = VideoInfo(movie_ms, width, height, size)
     return Mp4Facts(info, tracks, fragmented=b"moof" in top)
 
 

@@ -164,3 +164,13 @@ def test_large_sample_table_file_reads_with_64_bit_offsets(tmp_path: Path) -> No
     )
     facts = inspect_mp4(path)
     assert max(t.samples_end for t in facts.tracks) == path.stat().st_size
+
+
+def test_audio_only_mp4_reads_without_a_video_track(tmp_path: Path) -> None:
+    """An M4A (voice note) has only a sound track: read when no video is needed."""
+    path = write_mp4(tmp_path / "voice.m4a", width=0, height=0)
+    with pytest.raises(InvalidInput, match="no video track"):
+        inspect_mp4(path)
+    facts = inspect_mp4(path, need_video=False)
+    assert (facts.info.width, facts.info.height, facts.info.duration_ms) == (0, 0, 3000)
+    assert [t.codec for t in facts.tracks] == ["mp4a", "avc1"]
