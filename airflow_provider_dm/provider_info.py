@@ -12,6 +12,8 @@ from airflow_provider_dm.client.checks import MEDIA_ROUTES
 
 CONN_TYPE = "instagram_direct"
 DEFAULT_CONN_ID = "instagram_direct_default"
+MESSAGING_CONN_TYPE = "instagram_messaging"
+MESSAGING_DEFAULT_CONN_ID = "instagram_messaging_default"
 DEFAULT_API_URL = "https://i.instagram.com/api/v1/"
 DEFAULT_UPLOAD_URL = "https://i.instagram.com/"
 ATTACHMENT_UPLOAD_URL = "https://rupload.facebook.com/"
@@ -98,6 +100,45 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 
+MESSAGING_CONN_FIELDS: dict[str, dict[str, Any]] = {
+    "ig_user_id": {
+        "label": "IG user id",
+        "description": "The account's IG_ID. Empty: looked up with GET /me?fields=user_id.",
+        "schema": _NULLABLE_STRING,
+    },
+    "login_flavour": {
+        "label": "Login flavour",
+        "description": "instagram: graph.instagram.com with an Instagram user token; "
+        "facebook: graph.facebook.com with a Page token and the Page id.",
+        "schema": {
+            "type": ["string", "null"],
+            "default": "instagram",
+            "enum": ["instagram", "facebook"],
+        },
+    },
+    "page_id": {
+        "label": "Facebook Page id",
+        "description": "The Page linked to the account (facebook flavour only).",
+        "schema": _NULLABLE_STRING,
+    },
+    "api_version": {
+        "label": "Graph API version",
+        "schema": {"type": ["string", "null"], "default": "v26.0"},
+    },
+    "app_secret": {
+        "label": "App secret",
+        "description": "Optional: verifies the X-Hub-Signature-256 of webhook payloads.",
+        "schema": {**_NULLABLE_STRING, "format": "password"},
+    },
+    "send_rate": CONN_FIELDS["send_rate"],
+    "redis_conn_id": CONN_FIELDS["redis_conn_id"],
+    "dry_run": CONN_FIELDS["dry_run"],
+    "proxy": CONN_FIELDS["proxy"],
+    "timeout": CONN_FIELDS["timeout"],
+    "verify_tls": CONN_FIELDS["verify_tls"],
+}
+
+
 def get_provider_info() -> dict[str, Any]:
     """Return the provider-info dict for Airflow's provider manager."""
     return {
@@ -115,7 +156,10 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {
                 "integration-name": "Instagram Direct",
-                "python-modules": ["airflow_provider_dm.hooks.direct"],
+                "python-modules": [
+                    "airflow_provider_dm.hooks.direct",
+                    "airflow_provider_dm.hooks.messaging_api",
+                ],
             }
         ],
         "operators": [
@@ -159,6 +203,21 @@ def get_provider_info() -> dict[str, Any]:
                     },
                 },
                 "conn-fields": CONN_FIELDS,
-            }
+            },
+            {
+                "connection-type": MESSAGING_CONN_TYPE,
+                "hook-class-name": "airflow_provider_dm.hooks.messaging_api.MessagingApiHook",
+                "hook-name": "Instagram Messaging API (official)",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port", "extra"],
+                    "relabeling": {
+                        "login": "Username (optional)",
+                        "password": "Access token",
+                        "host": "Graph API base URL",
+                    },
+                    "placeholders": {"host": "https://graph.instagram.com/"},
+                },
+                "conn-fields": MESSAGING_CONN_FIELDS,
+            },
         ],
     }

@@ -36,6 +36,7 @@ def handle_ledger(ctx: EmulatorState, req: Request) -> Response:
             "fields": json.loads(r["fields"]),
             "upload": json.loads(r["upload"]) if r["upload"] else None,
             "timestamp": r["timestamp"],
+            "backend": r["backend"],
         }
         for r in rows
     ]
@@ -121,6 +122,7 @@ def handle_reset(ctx: EmulatorState, req: Request) -> Response:
         raise bad_request(f"Invalid seed: {exc}") from None
     ctx.faults.clear()
     ctx.limits.clear()
+    ctx.graph_rates.reset()
     with ctx.store.lock:
         apply_seed(ctx.store, str(seed))
         ctx.seed = str(seed)

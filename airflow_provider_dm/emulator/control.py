@@ -83,3 +83,14 @@ class EmulatorControl:
     def close(self) -> None:
         """Close the HTTP session."""
         self._session.close()
+
+    def graph_token(self, username: str = "airflow_demo", *, expires_in: int | None = None) -> dict:
+        """A Graph API token for an account: ``{access_token, ig_user_id, ...}``."""
+        payload: dict[str, Any] = {"username": username}
+        if expires_in is not None:
+            payload["expires_in"] = expires_in
+        return self._call("POST", "graph/token", payload)
+
+    def graph_rates(self, **rates: Any) -> dict:
+        """Change the Graph API's per-account call rates (``enabled=False`` turns them off)."""
+        return self._call("POST", "graph/rates", rates)

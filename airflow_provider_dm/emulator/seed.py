@@ -14,6 +14,7 @@ import sqlite3
 import time
 from typing import Any
 
+from airflow_provider_dm.emulator.graph import igsid
 from airflow_provider_dm.emulator.shapes import compact, media_json
 from airflow_provider_dm.emulator.store import THREAD_ID_PREFIX, Store, item_id_for
 from airflow_provider_dm.emulator.wire import JsonDict
@@ -69,7 +70,7 @@ def describe_seed(store: Store) -> JsonDict:
     """What the seed created: users, threads (with the viewer's partners), media, accounts."""
     db = store.db
     users = [
-        {"pk": int(r["pk"]), "username": r["username"]}
+        {"pk": int(r["pk"]), "username": r["username"], "igsid": igsid(int(r["pk"]))}
         for r in db.execute("SELECT pk, username FROM users ORDER BY pk")
     ]
     threads = []

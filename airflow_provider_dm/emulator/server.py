@@ -26,7 +26,7 @@ from pathlib import Path
 from socketserver import StreamRequestHandler
 from types import TracebackType
 
-from airflow_provider_dm.emulator import admin, auth, broadcast, feeds, inbox, rupload
+from airflow_provider_dm.emulator import admin, auth, broadcast, feeds, graph, inbox, rupload
 from airflow_provider_dm.emulator.faults import Faults
 from airflow_provider_dm.emulator.seed import apply_seed, check_seed
 from airflow_provider_dm.emulator.state import EmulatorState
@@ -54,6 +54,7 @@ SECRET_FIELDS = frozenset(
     {"enc_password", "password", "verification_code", "security_code", "sessionid"}
 )
 SECRET_HEADERS = frozenset({"authorization", "cookie"})
+SECRET_QUERY = frozenset({"access_token", "client_secret"})
 
 Handler = Callable[[EmulatorState, Request], Response]
 Creates = Callable[[EmulatorState, Request], bool]
@@ -170,6 +171,8 @@ ADMIN: dict[str, tuple[frozenset[str], Handler]] = {
     "config": (frozenset({"GET", "POST"}), admin.handle_config),
     "incoming": (frozenset({"POST"}), admin.handle_incoming),
     "limits": (frozenset({"GET", "POST", "DELETE"}), admin.handle_limits),
+    "graph/token": (frozenset({"POST"}), graph.handle_token),
+    "graph/rates": (frozenset({"POST"}), graph.handle_rates),
 }
 
 
@@ -342,6 +345,9 @@ class RequestHandler(StreamRequestHandler):
             if path.startswith("/__emulator/"):
                 self._admin(ctx, req, path[len("/__emulator/") :].strip("/"))
                 return
+            if path.startswith(graph.PREFIX):
+                body_pending = False
+                raise _Answer(self._graph(ctx, req, length, chunked))
             route, params, exists = resolve(method, path)
             req.params = params
             if route is None:
@@ -432,6 +438,25 @@ class RequestHandler(StreamRequestHandler):
             )
         self._send(response)
 
+    def _graph(
+        self, ctx: EmulatorState, req: Request, length: int | None, chunked: bool
+    ) -> Response:
+        """A Graph API request: JSON (or form) body, fault rules, then `graph.handle`."""
+        req.form = graph.decode_body(
+            parse_form(self.headers.get("Content-Type") or "", self._read_body(length, chunked))
+        )
+        fault = ctx.faults.take(req.method, req.path)
+        if fault is not None:
+            if fault.action == "delay":
+                time.sleep(float(fault.params.get("seconds", 1)))
+            elif fault.action in ("drop", "drop_after"):
+                raise DropConnection()
+            else:
+                error = fault.error()
+                assert error is not None
+                raise error
+        return graph.handle(ctx, req)
+
     def _check_headers(self, req: Request, route: Route) -> None:
         if not req.path.startswith(API) or route.any_agent:
             return
@@ -471,7 +496,9 @@ class RequestHandler(StreamRequestHandler):
             {
                 "method": req.method,
                 "path": req.path,
-                "query": req.query,
+                "query": {
+                    k: (admin.REDACTED if k in SECRET_QUERY else v) for k, v in req.query.items()
+                },
                 "headers": redact_headers(req.headers),
                 "form": redact_form(req.form),
                 "status": status,

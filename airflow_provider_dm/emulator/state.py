@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from airflow_provider_dm.emulator.faults import Faults
+from airflow_provider_dm.emulator.graph_rates import GraphRates
 from airflow_provider_dm.emulator.limits import Limits
 from airflow_provider_dm.emulator.store import Store
 
@@ -19,3 +20,4 @@ class EmulatorState:
     limits: Limits = field(default_factory=Limits)
     seed: str = "demo"
     transcode_polls: int = 1
+    graph_rates: GraphRates = field(default_factory=GraphRates)

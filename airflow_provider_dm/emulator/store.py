@@ -126,7 +126,20 @@ CREATE TABLE ledger (
     client_context TEXT,
     fields TEXT NOT NULL,
     upload TEXT,
-    timestamp INTEGER NOT NULL
+    timestamp INTEGER NOT NULL,
+    backend TEXT NOT NULL DEFAULT 'private'     -- private | graph
+);
+CREATE TABLE graph_tokens (
+    token TEXT PRIMARY KEY,
+    user_pk INTEGER NOT NULL,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE graph_attachments (
+    attachment_id TEXT PRIMARY KEY,
+    owner_pk INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    url TEXT NOT NULL
 );
 CREATE TABLE request_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -152,6 +165,8 @@ TABLES = [
     "uploads",
     "sends",
     "ledger",
+    "graph_tokens",
+    "graph_attachments",
     "request_log",
     "meta",
 ]

@@ -1,6 +1,7 @@
-"""The Airflow hook for Instagram Direct: ``from airflow_provider_dm.hooks import DirectHook``.
+"""The Airflow hooks: ``DirectHook`` (the private API, ``instagram_direct``) and
+``MessagingApiHook`` (the official Messaging API, ``instagram_messaging``).
 
-``DirectHook`` is loaded on first access: the other modules of this package (settings, send
+Each is loaded on first access: the other modules of this package (settings, send
 rates, login lock, account stores) import nothing from Airflow, and importing one of them
 (a helper process, a test) does not pay for ``airflow.sdk``.
 """
@@ -11,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from airflow_provider_dm.hooks.direct import DirectHook
+    from airflow_provider_dm.hooks.messaging_api import MessagingApiHook
 
-__all__ = ["DirectHook"]
+__all__ = ["DirectHook", "MessagingApiHook"]
 
 
 def __getattr__(name: str) -> Any:
@@ -20,4 +22,8 @@ def __getattr__(name: str) -> Any:
         from airflow_provider_dm.hooks.direct import DirectHook
 
         return DirectHook
+    if name == "MessagingApiHook":
+        from airflow_provider_dm.hooks.messaging_api import MessagingApiHook
+
+        return MessagingApiHook
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

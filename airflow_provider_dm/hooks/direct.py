@@ -42,6 +42,7 @@ from airflow_provider_dm.provider_info import CONN_TYPE, DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client import DirectClient, SessionState
+    from airflow_provider_dm.client.destinations import Destination
 
 
 class DirectHook(BaseHook):
@@ -308,6 +309,28 @@ class DirectHook(BaseHook):
     def _mask_session(state: SessionState) -> None:
         for secret in state.secrets():
             mask_secret(secret)
+
+    def check_destinations(self, recipients: Any, threads: Any) -> None:
+        """Validate the shapes of ``recipients`` and ``threads`` (no request)."""
+        from airflow_provider_dm.client.destinations import check_destinations
+
+        check_destinations(recipients, threads)
+
+    def destinations(self, client: Any, recipients: Any, threads: Any) -> list[Destination]:
+        """One destination per conversation, ``@names`` resolved through ``client``."""
+        from airflow_provider_dm.client.destinations import resolve_destinations
+
+        resolver = client.user_id_for if client is not None else None
+        return resolve_destinations(recipients, threads, user_id_for=resolver)
+
+    def check_sendable(self, operator: str, item: dict[str, Any]) -> None:
+        """Every item kind can be sent over the private API: nothing to refuse."""
+
+    def check_thread_id(self, thread_id: Any) -> str:
+        """A thread id as this API writes them (digits), else ``InvalidInput``."""
+        from airflow_provider_dm.client.checks import thread_id as checked_thread_id
+
+        return checked_thread_id(thread_id)
 
     def test_connection(self) -> tuple[bool, str]:
         """One cheap authenticated call, even for an account marked blocked; success lifts the

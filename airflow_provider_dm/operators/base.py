@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_dm.hooks.connection_type import hook_for
 from airflow_provider_dm.hooks.direct import DirectHook
 from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
 
@@ -31,7 +32,8 @@ class DirectHookMixin(BaseOperator):
     a ``BaseOperator`` itself so that Airflow fills ``direct_conn_id`` from ``default_args``
     like any operator argument.
 
-    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param direct_conn_id: the ``instagram_direct`` connection, or an ``instagram_messaging``
+        one for the official API (templated): the hook is chosen by the connection's type.
     """
 
     template_fields: Sequence[str] = ("direct_conn_id",)
@@ -47,7 +49,7 @@ class DirectHookMixin(BaseOperator):
     @cached_property
     def hook(self) -> DirectHook:
         """The hook of this task (built after the templates are rendered)."""
-        return DirectHook(self.direct_conn_id, **self.hook_options())
+        return hook_for(self.direct_conn_id, **self.hook_options())
 
     @contextmanager
     def failing_fast(self) -> Iterator[None]:

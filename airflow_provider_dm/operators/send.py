@@ -26,7 +26,6 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_dm.client.checks import is_username, positive_int
 from airflow_provider_dm.client.client_context import derive_client_context
-from airflow_provider_dm.client.destinations import check_destinations, resolve_destinations
 from airflow_provider_dm.client.errors import DirectError, InvalidInput
 from airflow_provider_dm.client.items import (
     MEDIA_SHARE_TYPES,
@@ -150,12 +149,13 @@ class DirectSendBaseOperator(DirectBaseOperator):
         failed (without retries when no failure is one a retry could fix)."""
 
         hook = self.hook
-        check_destinations(self.recipients, self.threads)
+        hook.check_destinations(self.recipients, self.threads)
         plan = self.plan(context, hook.settings.media_route)
+        hook.check_sendable(type(self).__name__, plan.preview)
         if hook.settings.dry_run:
             return self._dry_run(hook, plan, context)
         client = hook.get_conn()
-        destinations = self._destinations(client)
+        destinations = self.hook.destinations(client, self.recipients, self.threads)
         tokens = {d: self._client_context(context, d, plan) for d in destinations}
         results: dict[Destination, SendResult] = {}
         if context["ti"].try_number > 1:
@@ -184,10 +184,6 @@ class DirectSendBaseOperator(DirectBaseOperator):
             raise AirflowException(message)
         return records
 
-    def _destinations(self, client: DirectClient | None) -> list[Destination]:
-        resolver = client.user_id_for if client is not None else None
-        return resolve_destinations(self.recipients, self.threads, user_id_for=resolver)
-
     def _client_context(self, context: Context, destination: Destination, plan: SendPlan) -> str:
         ti = context["ti"]
         return derive_client_context(
@@ -215,7 +211,7 @@ class DirectSendBaseOperator(DirectBaseOperator):
 
     def _dry_run(self, hook: Any, plan: SendPlan, context: Context) -> list[dict[str, Any]]:
         client = hook.get_conn() if _has_usernames(self.recipients) else None
-        destinations = self._destinations(client)
+        destinations = hook.destinations(client, self.recipients, self.threads)
         records = []
         for destination in destinations:
             records.append(

@@ -8,7 +8,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_dm.client.checks import numeric_id
-from airflow_provider_dm.client.checks import thread_id as checked_thread_id
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.export import collect, iso, output_path_value, parse_since
 from airflow_provider_dm.operators.rendered import (
@@ -91,7 +90,7 @@ class DirectFetchThreadOperator(DirectBaseOperator):
     def run(self, context: Context) -> dict[str, Any] | list[dict[str, Any]]:
         """Page through the listing into a summary list or an export file."""
         values = rendered_values(RENDERED, self)
-        thread_id = checked_thread_id(self.thread_id)
+        thread_id = self.hook.check_thread_id(self.thread_id)
         since = parse_since(self.since)
         since_item_id = _since_item_id(self.since_item_id)
         output_path = output_path_value(self.output_path)

@@ -34,7 +34,7 @@ EXPORTS = {
     ],
     "airflow_provider_dm.sensors": ["DirectReplySensor"],
     "airflow_provider_dm.triggers": ["DirectReplyTrigger"],
-    "airflow_provider_dm.hooks": ["DirectHook"],
+    "airflow_provider_dm.hooks": ["DirectHook", "MessagingApiHook"],
 }
 HEAVY = ("requests", "PIL", "cryptography")
 

@@ -1,0 +1,521 @@
+"""``GraphClient``: Meta's official Instagram Messaging API (Graph API) behind the same
+reading and sending methods as ``DirectClient``, so that the operators run over either.
+
+People are IGSIDs (one person per conversation), conversations and messages opaque ids.
+What the official API cannot do (profile shares, groups, usernames, photos and videos sent
+from a file, requests folders) is refused before any request with ``InvalidInput`` naming
+the field and the reason. Conversation reads are paced to the API's 2 calls a second; a
+throttling answer is waited out and asked again; sends are never repeated after a lost
+answer (the Send API has no idempotency key).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+
+from airflow_provider_dm.client import checks
+from airflow_provider_dm.client.broadcast import SendResult
+from airflow_provider_dm.client.destinations import Destination
+from airflow_provider_dm.client.errors import (
+    DirectError,
+    InvalidInput,
+    NetworkError,
+    RateLimited,
+    RequestTimeout,
+    ResponseError,
+)
+from airflow_provider_dm.client.graph_errors import graph_error_for
+from airflow_provider_dm.client.items import Item, Link, MediaShare, Text
+from airflow_provider_dm.client.models import Thread, ThreadItem, User, to_micros
+from airflow_provider_dm.client.pagination import Listing, Page
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "v26.0"
+INSTAGRAM_GRAPH_URL = "https://graph.instagram.com/"
+FACEBOOK_GRAPH_URL = "https://graph.facebook.com/"
+BACKEND = "instagram_messaging"
+DETAIL_LIMIT = 20
+READS_PER_SECOND = 1.8  # the service's 2 a second, with room for clock jitter
+TEXT_BYTES = 1000
+MESSAGE_FIELDS = "id,created_time,from,to,message,attachments,shares,reactions"
+
+
+def unsupported(field: str, reason: str) -> InvalidInput:
+    """The refusal of something the official API cannot do, naming the backend."""
+    return InvalidInput(field, f"the official Instagram Messaging API ({BACKEND}) {reason}")
+
+
+class GraphClient:
+    """A client of the official Messaging API for one Instagram professional account.
+
+    ``ig_user_id`` is looked up with ``GET /me?fields=user_id,username`` when not given.
+    With ``page_id`` (Facebook Login flavour) the account's node is the Page and list calls
+    carry ``platform=instagram``. ``budget`` is called before every send, as on the private
+    backend.
+    """
+
+    backend = BACKEND
+
+    def __init__(
+        self,
+        access_token: str,
+        *,
+        api_url: str = INSTAGRAM_GRAPH_URL,
+        api_version: str = API_VERSION,
+        ig_user_id: str | None = None,
+        page_id: str | None = None,
+        timeout: float = 30.0,
+        proxy: str | None = None,
+        verify: bool | str = True,
+        budget: Callable[[str], None] | None = None,
+        retry_attempts: int = 4,
+        retry_max_wait: float = 30.0,
+        reads_per_second: float = READS_PER_SECOND,
+    ) -> None:
+        if not access_token:
+            raise InvalidInput("access_token", "is empty")
+        self.api_url = api_url if api_url.endswith("/") else api_url + "/"
+        self.api_version = api_version
+        self.page_id = page_id
+        self.timeout = timeout
+        self.budget = budget
+        self.retry_attempts = retry_attempts
+        self.retry_max_wait = retry_max_wait
+        self._token = access_token
+        self._ig_user_id = ig_user_id
+        self._read_gap = 1.0 / reads_per_second if reads_per_second > 0 else 0.0
+        self._last_read = float("-inf")
+        self._read_lock = threading.Lock()
+        self.session = requests.Session()
+        self.session.verify = verify
+        if proxy:
+            self.session.proxies = {"http": proxy, "https": proxy}
+
+    def __repr__(self) -> str:
+        return f"GraphClient(api_url={self.api_url!r}, ig_user_id={self._ig_user_id!r})"
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        read: bool = False,
+    ) -> dict[str, Any]:
+        """One Graph call; throttling answers are waited out and asked again (a send too:
+        the service refused it, so repeating it cannot duplicate it); network failures and
+        5xx are asked again only for reads."""
+        url = f"{self.api_url}{self.api_version}/{path.lstrip('/')}"
+        for attempt in range(1, self.retry_attempts + 1):
+            if read:
+                self._pace_read()
+            try:
+                answer = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers={"Authorization": f"Bearer {self._token}"},
+                    timeout=self.timeout,
+                )
+            except requests.Timeout as exc:
+                error: ResponseError = RequestTimeout(
+                    f"no answer within {self.timeout} s ({type(exc).__name__})", endpoint=path
+                )
+            except requests.RequestException as exc:
+                error = NetworkError(f"connection failed ({type(exc).__name__})", endpoint=path)
+            else:
+                body = _json(answer)
+                if answer.status_code < 400 and "error" not in body:
+                    return body
+                error = graph_error_for(answer.status_code, body, path)
+            again = isinstance(error, RateLimited) or (read and error.retryable)
+            if not again or attempt == self.retry_attempts:
+                raise error
+            wait = min(self.retry_max_wait, getattr(error, "retry_after", None) or 2.0**attempt)
+            log.warning("%s; asking again in %.0f s (attempt %d)", error, wait, attempt + 1)
+            time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _pace_read(self) -> None:
+        with self._read_lock:
+            wait = self._last_read + self._read_gap - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._last_read = time.monotonic()
+
+    @property
+    def node(self) -> str:
+        """The node that sends and lists: the Page (Facebook flavour) or the IG user."""
+        return self.page_id or self.ig_user_id
+
+    @property
+    def ig_user_id(self) -> str:
+        """The account's IG_ID (looked up once when not configured)."""
+        if self._ig_user_id is None:
+            self._ig_user_id = str(self.current_user().pk)
+        return self._ig_user_id
+
+    def current_user(self) -> User:
+        """The account (``/me``): a cheap authenticated call that validates the token."""
+        answer = self.request("GET", "me", params={"fields": "user_id,username"}, read=True)
+        self._ig_user_id = str(answer.get("user_id") or "") or self._ig_user_id
+        return User.parse({"pk": answer.get("user_id"), "username": answer.get("username")})
+
+    def refresh_token(self) -> tuple[str, int]:
+        """A new long-lived token for the current one (at least 24 h old), and its lifetime
+        in seconds; the client uses the new token from now on."""
+        answer = self.request(
+            "GET",
+            "refresh_access_token",
+            params={"grant_type": "ig_refresh_token", "access_token": self._token},
+        )
+        token = str(answer.get("access_token") or "")
+        if not token:
+            raise InvalidInput("access_token", "the refresh answer held no token")
+        self._token = token
+        return token, int(answer.get("expires_in") or 0)
+
+    def user_id_for(self, username: str) -> int:
+        """Never possible here: the official API has no username lookup."""
+        raise unsupported("recipients", f"cannot look up @{username.lstrip('@')}: give IGSIDs")
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _list_params(self, **params: Any) -> dict[str, Any]:
+        return {"platform": "instagram", **params}
+
+    def inbox_page(self, cursor: str | None = None, *, page_size: int = 20) -> Page[Thread]:
+        """One page of conversations, newest activity first."""
+        params = self._list_params(fields="id,updated_time,participants", limit=page_size)
+        if cursor:
+            params["after"] = cursor
+        answer = self.request("GET", f"{self.node}/conversations", params=params, read=True)
+        threads = tuple(self._thread(c) for c in _list(answer.get("data")))
+        return _page(threads, answer)
+
+    def iter_inbox(
+        self,
+        *,
+        pending: bool = False,
+        selected_filter: str | None = None,
+        folder: Any = None,
+        page_size: int = 20,
+        thread_message_limit: int = 10,
+        since: datetime | None = None,
+        max_threads: int | None = None,
+    ) -> Listing[Thread]:
+        """Every conversation, newest activity first (requests idle over 30 days are not
+        listed by the service); ``since`` and ``max_threads`` as on the private backend."""
+        if pending:
+            raise unsupported("pending", "has no message-requests folder to read")
+        if selected_filter or folder is not None:
+            name = "selected_filter" if selected_filter else "folder"
+            raise unsupported(name, "has no inbox filters or folders")
+        checks.positive_int(page_size, "page_size")
+        checks.positive_int(max_threads, "max_threads", optional=True)
+        since_us = to_micros(since) if since is not None else None
+
+        def stop(thread: Thread) -> bool:
+            stamp = thread.last_activity_at_us
+            return since_us is not None and stamp is not None and stamp <= since_us
+
+        return Listing(
+            lambda cursor: self.inbox_page(cursor, page_size=page_size),
+            stop=stop if since_us is not None else None,
+            limit=max_threads,
+        )
+
+    def _thread(self, conversation: dict[str, Any], items: list[dict[str, Any]] = ()) -> Thread:
+        people = _list(_dict(conversation.get("participants")).get("data"))
+        own = {self.ig_user_id, self.page_id}
+        users = [
+            {"pk": p.get("id"), "username": p.get("username")}
+            for p in people
+            if str(p.get("id")) not in own
+        ]
+        return Thread.parse(
+            {
+                "thread_id": conversation.get("id"),
+                "users": users,
+                "last_activity_at": _micros(conversation.get("updated_time")),
+                "viewer_id": self._ig_user_id,
+                "items": list(items),
+            }
+        )
+
+    def thread_page(
+        self, thread_id: str, cursor: str | None = None, *, page_size: int = 20
+    ) -> Page[ThreadItem]:
+        """One page of a conversation's messages, newest first (details for the 20 newest
+        only: older messages come without sender or text)."""
+        conversation = conversation_id(thread_id)
+        params = {"fields": f"messages.limit({page_size}){{{MESSAGE_FIELDS}}},participants"}
+        if cursor:
+            answer = self.request(
+                "GET",
+                f"{conversation}/messages",
+                params={"fields": MESSAGE_FIELDS, "limit": page_size, "after": cursor},
+                read=True,
+            )
+            messages, raw = answer, {"id": conversation}
+        else:
+            raw = self.request("GET", conversation, params=params, read=True)
+            messages = _dict(raw.get("messages"))
+        items = tuple(self._item(m) for m in _list(messages.get("data")))
+        page = _page(items, messages)
+        thread = self._thread(raw, [i.raw for i in items])
+        return Page(page.entries, page.cursor, page.has_older, {"thread": thread.raw})
+
+    def get_thread(self, thread_id: str, *, page_size: int = 20) -> Thread:
+        """A conversation with its newest ``page_size`` messages."""
+        checks.positive_int(page_size, "page_size")
+        return Thread.parse(self.thread_page(thread_id, page_size=page_size).raw["thread"])
+
+    def iter_thread_items(
+        self,
+        thread_id: str,
+        *,
+        page_size: int = 20,
+        since: datetime | None = None,
+        since_item_id: str | None = None,
+        max_items: int | None = None,
+    ) -> Listing[ThreadItem]:
+        """The conversation's messages that the service details (its 20 newest), newest
+        first; ``since``, ``since_item_id`` and ``max_items`` as on the private backend."""
+        conversation_id(thread_id)
+        checks.positive_int(page_size, "page_size")
+        checks.positive_int(max_items, "max_items", optional=True)
+        since_us = to_micros(since) if since is not None else None
+        limit = min(max_items or DETAIL_LIMIT, DETAIL_LIMIT)
+        log.info("The official API details the %d newest messages of a conversation", limit)
+
+        def stop(item: ThreadItem) -> bool:
+            stamp = item.timestamp_us
+            if since_us is not None and stamp is not None and stamp <= since_us:
+                return True
+            return since_item_id is not None and item.item_id == since_item_id
+
+        return Listing(
+            lambda cursor: self.thread_page(thread_id, cursor, page_size=page_size),
+            stop=stop,
+            limit=limit,
+        )
+
+    def _item(self, message: dict[str, Any]) -> ThreadItem:
+        sender = _dict(message.get("from"))
+        raw: dict[str, Any] = {
+            "item_id": message.get("id"),
+            "user_id": sender.get("id"),
+            "timestamp": _micros(message.get("created_time")),
+            "is_sent_by_viewer": str(sender.get("id")) in (self._ig_user_id, self.page_id),
+            "graph": message,
+        }
+        attachments = _list(_dict(message.get("attachments")).get("data"))
+        shares = _list(_dict(message.get("shares")).get("data"))
+        if "from" not in message:
+            raw["item_type"] = "placeholder"
+            raw["placeholder"] = {"message": "details only for the 20 newest messages"}
+        elif attachments:
+            first = attachments[0]
+            video = "video_data" in first
+            raw["item_type"] = "media" if ("image_data" in first or video) else "voice_media"
+            raw["media"] = {"media_type": 2 if video else 1}
+        elif shares:
+            raw["item_type"] = "link"
+            link = str(_dict(shares[0]).get("link") or "")
+            raw["link"] = {"text": link, "link_context": {"link_url": link}}
+        else:
+            raw["item_type"] = "text"
+            raw["text"] = message.get("message") or ""
+        return ThreadItem.parse(raw)
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def find_sent(self, destination: Any, client_context: str, **kwargs: Any) -> None:
+        """The Send API keeps no client token, so an earlier send cannot be found by one;
+        None (see the README's "Choosing the backend" for what this means for retries)."""
+        return None
+
+    def upload_photo(self, source: Any, **kwargs: Any) -> Any:
+        """Not possible from a file: the attachment upload API takes images by URL only."""
+        raise unsupported("path", "takes photos by public URL only, not from a file")
+
+    def upload_video(self, path: Any, **kwargs: Any) -> Any:
+        """Not supported yet on this backend."""
+        raise unsupported("path", "route for video files is not supported by this provider yet")
+
+    def message_body(self, item: Item) -> dict[str, Any]:
+        """The Send API ``message`` of an item; refuses what the official API cannot send."""
+        if isinstance(item, Text):
+            text = item.text
+        elif isinstance(item, Link):
+            urls = [u for u in item.urls or () if u not in item.text]
+            text = " ".join([item.text, *urls])
+        elif isinstance(item, MediaShare):
+            post = str(item.media_id).split("_", 1)[0]
+            return {"attachment": {"type": "MEDIA_SHARE", "payload": {"id": post}}}
+        else:
+            raise unsupported(
+                "item", f"cannot send a {item.kind} item (send a link to it as text instead)"
+            )
+        if len(text.encode()) > TEXT_BYTES:
+            raise InvalidInput("text", f"is over the official API's {TEXT_BYTES} bytes")
+        return {"text": text}
+
+    def send(
+        self,
+        item: Item,
+        recipients: Any = None,
+        threads: Any = None,
+        client_context: Any = None,
+    ) -> list[SendResult]:
+        """Send ``item`` to each destination, one Send API call each; a failed destination
+        does not stop the others. ``client_context`` is kept in the results only."""
+        message = self.message_body(item)
+        destinations = graph_destinations(recipients, threads)
+        results = []
+        for destination in destinations:
+            token = client_context(destination) if callable(client_context) else client_context
+            try:
+                results.append(self._send_one(message, destination, str(token or "")))
+            except DirectError as exc:
+                if exc.account_action:
+                    raise
+                results.append(
+                    SendResult(
+                        str(destination),
+                        destination.thread_id,
+                        None,
+                        str(token or ""),
+                        "failed",
+                        str(exc),
+                        type(exc).__name__,
+                        exc.retryable,
+                    )
+                )
+        return results
+
+    def _send_one(
+        self, message: dict[str, Any], destination: Destination, token: str
+    ) -> SendResult:
+        if destination.thread_id is not None:
+            conversation = destination.thread_id
+            person = self.partner_of(conversation)
+        else:
+            person = destination.user_ids[0]
+            conversation = self.conversation_with(person)
+        if self.budget is not None:
+            self.budget("messages")
+        answer = self.request(
+            "POST", f"{self.node}/messages", json={"recipient": {"id": person}, "message": message}
+        )
+        return SendResult(
+            str(destination), conversation, str(answer.get("message_id") or ""), token, "sent"
+        )
+
+    def partner_of(self, conversation: str) -> str:
+        """The IGSID of the person in a conversation."""
+        answer = self.request("GET", conversation, params={"fields": "participants"}, read=True)
+        thread = self._thread(answer)
+        if not thread.users:
+            raise InvalidInput("threads", f"conversation {conversation} has no other person")
+        return str(thread.users[0].pk)
+
+    def conversation_with(self, igsid: str) -> str | None:
+        """The conversation id with a person, or None when they never wrote."""
+        answer = self.request(
+            "GET",
+            f"{self.node}/conversations",
+            params=self._list_params(user_id=igsid),
+            read=True,
+        )
+        first = next(iter(_list(answer.get("data"))), None)
+        return str(first["id"]) if isinstance(first, dict) and first.get("id") else None
+
+
+SENDABLE = ("text", "link", "media_share")
+
+
+def graph_destinations(recipients: Any = None, threads: Any = None) -> list[Destination]:
+    """One destination per conversation: ``recipients`` IGSIDs, one per inner list, and
+    conversation ids in ``threads``; refused with the field named before any request."""
+    found: list[Destination] = []
+    if recipients is not None:
+        if isinstance(recipients, (str, bytes)) or not isinstance(recipients, (list, tuple)):
+            raise InvalidInput("recipients", 'must be a list of lists, e.g. [["<IGSID>"]]')
+        for index, group in enumerate(recipients):
+            name = f"recipients[{index}]"
+            if isinstance(group, (str, bytes, int)) or not isinstance(group, (list, tuple)):
+                raise InvalidInput("recipients", 'must be a list of lists, e.g. [["<IGSID>"]]')
+            if len(group) != 1:
+                raise unsupported(name, "has one person per conversation (no groups)")
+            if checks.is_username(group[0]):
+                raise unsupported(name, f"cannot look up {group[0]}: give the IGSID")
+            found.append(Destination(user_ids=(checks.numeric_id(group[0], name),)))
+    if threads is not None:
+        if isinstance(threads, (str, bytes)) or not isinstance(threads, (list, tuple)):
+            raise InvalidInput("threads", "must be a list of conversation ids")
+        for index, value in enumerate(threads):
+            found.append(Destination(thread_id=conversation_id(value, f"threads[{index}]")))
+    if not found:
+        raise InvalidInput("recipients", "no destination: give recipients and/or threads")
+    if len({str(d) for d in found}) != len(found):
+        raise InvalidInput("recipients", "names the same conversation twice")
+    return found
+
+
+def conversation_id(value: Any, field: str = "thread_id") -> str:
+    """A conversation id as the service writes them, else ``InvalidInput`` naming ``field``."""
+    text = str(value).strip() if isinstance(value, (str, int)) else ""
+    if not text or not text.replace("-", "").replace("_", "").isalnum() or len(text) > 200:
+        raise InvalidInput(field, f"must be a conversation id, got {value!r}")
+    return text
+
+
+def _page(entries: tuple[Any, ...], answer: dict[str, Any]) -> Page[Any]:
+    paging = _dict(answer.get("paging"))
+    after = _dict(paging.get("cursors")).get("after")
+    more = bool(paging.get("next"))
+    return Page(entries, str(after) if more and after else None, more, answer)
+
+
+def _micros(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None
+    return to_micros(moment.astimezone(timezone.utc))
+
+
+def _json(answer: requests.Response) -> dict[str, Any]:
+    try:
+        body = answer.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []

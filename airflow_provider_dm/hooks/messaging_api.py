@@ -1,0 +1,147 @@
+"""The Airflow hook for Meta's official Instagram Messaging API: an ``instagram_messaging``
+connection -> ``GraphClient``, with the same fail-fast rules, block mark and shared send
+budget as the Direct hook (there is no login: the connection holds the access token)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.log import mask_secret
+
+from airflow_provider_dm.client.graph_errors import TokenInvalid
+from airflow_provider_dm.hooks.direct import DirectHook
+from airflow_provider_dm.hooks.messaging_settings import MessagingSettings
+from airflow_provider_dm.provider_info import MESSAGING_CONN_TYPE, MESSAGING_DEFAULT_CONN_ID
+
+if TYPE_CHECKING:
+    from airflow_provider_dm.client.destinations import Destination
+    from airflow_provider_dm.client.graph import GraphClient
+
+
+class MessagingApiHook(DirectHook):
+    """Builds a ``GraphClient`` from an ``instagram_messaging`` connection.
+
+    Keyword arguments override the connection's extras, as on ``DirectHook``:
+
+    :param direct_conn_id: the ``instagram_messaging`` connection (the operators' argument
+        name, so that the same DAG runs on either backend).
+    :param timeout: seconds per request.
+    :param proxy: a proxy URL for every request.
+    :param verify_tls: verify the service's TLS certificate.
+    :param dry_run: validate and prepare, send nothing.
+    :param send_rate: the account's send budget, e.g. ``"100/1s"``, or ``"off"`` (default).
+    :param redis_conn_id: an Airflow Redis connection holding the shared budget and block mark.
+    """
+
+    default_conn_name = MESSAGING_DEFAULT_CONN_ID
+    conn_type = MESSAGING_CONN_TYPE
+    hook_name = "Instagram Messaging API (official)"
+
+    def __init__(self, direct_conn_id: str = MESSAGING_DEFAULT_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(direct_conn_id, **kwargs)
+
+    @cached_property
+    def settings(self) -> MessagingSettings:  # type: ignore[override]
+        """The merged settings; the token and app secret are masked as soon as they are read."""
+        conn = self.get_connection(self.direct_conn_id)
+        overrides = {k: v for k, v in self._overrides.items() if k in _OVERRIDES}
+        settings = MessagingSettings.build(
+            conn_id=self.direct_conn_id,
+            login=conn.login,
+            password=conn.password,
+            host=conn.host,
+            extra=conn.extra_dejson,
+            overrides=overrides,
+        )
+        for secret in (settings.access_token, settings.app_secret, settings.proxy):
+            if secret:
+                mask_secret(secret)
+        return settings
+
+    @cached_property
+    def client(self) -> GraphClient:  # type: ignore[override]
+        """The Graph client (no network call yet)."""
+        from airflow_provider_dm.client.graph import GraphClient
+
+        settings = self.settings
+        return GraphClient(
+            settings.access_token,
+            api_url=settings.api_url,
+            api_version=settings.api_version,
+            ig_user_id=settings.ig_user_id,
+            page_id=settings.page_id,
+            timeout=settings.timeout,
+            proxy=settings.proxy,
+            verify=settings.verify_tls,
+            budget=self._budget(),
+        )
+
+    def get_conn(self, *, ignore_block: bool = False) -> GraphClient:  # type: ignore[override]
+        """The client. Fails at once when the account is marked blocked (unless
+        ``ignore_block``: the Test button)."""
+        if not ignore_block:
+            self.check_not_blocked()
+        return self.client
+
+    def check_destinations(self, recipients: Any, threads: Any) -> None:
+        """IGSIDs one per conversation, conversation ids in ``threads`` (no request)."""
+        from airflow_provider_dm.client.graph import graph_destinations
+
+        graph_destinations(recipients, threads)
+
+    def destinations(self, client: Any, recipients: Any, threads: Any) -> list[Destination]:
+        """One destination per conversation (no username lookup exists on this API)."""
+        from airflow_provider_dm.client.graph import graph_destinations
+
+        return graph_destinations(recipients, threads)
+
+    def check_thread_id(self, thread_id: Any) -> str:
+        """A conversation id (opaque letters and digits), else ``InvalidInput``."""
+        from airflow_provider_dm.client.graph import conversation_id
+
+        return conversation_id(thread_id)
+
+    def check_sendable(self, operator: str, item: dict[str, Any]) -> None:
+        """Refuse, before any request, an item kind the official API cannot send, naming
+        the operator, the connection type and the reason."""
+        from airflow_provider_dm.client.graph import SENDABLE
+
+        kind = item.get("kind")
+        if kind not in SENDABLE:
+            raise ValueError(
+                f"{operator} cannot run on an {MESSAGING_CONN_TYPE} connection: the official"
+                f" Instagram Messaging API {UNSENDABLE.get(str(kind), UNSENDABLE['media'])}"
+            )
+
+    def refresh_token(self) -> int:
+        """Refresh the long-lived token (it must be at least 24 hours old) and store the new
+        one in the connection; returns its lifetime in seconds."""
+        from airflow.models.connection import Connection
+        from airflow.settings import Session
+
+        token, expires_in = self.get_conn().refresh_token()
+        mask_secret(token)
+        with Session() as session:
+            conn = (
+                session.query(Connection)
+                .filter(Connection.conn_id == self.direct_conn_id)
+                .one_or_none()
+            )
+            if conn is None:
+                raise TokenInvalid(
+                    f"connection {self.direct_conn_id!r} is not in Airflow's database (a"
+                    " connection from an environment variable or a secrets backend cannot be"
+                    " updated here): store the new token there yourself"
+                )
+            conn.password = token
+            session.commit()
+        self.log.info("Stored the refreshed token in connection %s", self.direct_conn_id)
+        return expires_in
+
+
+UNSENDABLE = {
+    "profile": "cannot share a profile (send a link to it as text instead)",
+    "media": "takes photos, videos and voice by public URL, which this provider does not send yet",
+}
+_OVERRIDES = frozenset({"timeout", "proxy", "verify_tls", "dry_run", "send_rate", "redis_conn_id"})

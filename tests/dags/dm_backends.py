@@ -1,0 +1,93 @@
+"""One DAG for both backends: the connection in ``dag_run.conf['conn']`` picks the private
+API (``instagram_direct``) or the official one (``instagram_messaging``); the DAG is the same.
+
+conf: ``conn``, ``thread_id`` (a thread or conversation id), ``recipient`` (a user id or
+IGSID), ``text``, ``media_id``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG
+
+from airflow_provider_dm.operators.inbox import DirectFetchInboxOperator
+from airflow_provider_dm.operators.send import (
+    DirectSendLinkOperator,
+    DirectSendMessageOperator,
+    DirectShareMediaOperator,
+    DirectShareProfileOperator,
+)
+from airflow_provider_dm.operators.thread import DirectFetchThreadOperator
+
+CONN = "{{ dag_run.conf['conn'] }}"
+THREADS = "{{ [dag_run.conf['thread_id']] }}"
+START = datetime(2026, 1, 1)
+RETRIES = {"retries": 2, "retry_delay": timedelta(seconds=0)}
+
+with DAG(
+    "dm_backends",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    tags=["test"],
+    render_template_as_native_obj=True,
+    default_args=RETRIES,
+) as dm_backends:
+    inbox = DirectFetchInboxOperator(task_id="fetch_inbox", direct_conn_id=CONN)
+    thread = DirectFetchThreadOperator(
+        task_id="fetch_thread", direct_conn_id=CONN, thread_id="{{ dag_run.conf['thread_id'] }}"
+    )
+    text = DirectSendMessageOperator(
+        task_id="send_text",
+        direct_conn_id=CONN,
+        text="{{ dag_run.conf['text'] }}",
+        threads=THREADS,
+        recipients="{{ [[dag_run.conf['recipient']]] }}",
+    )
+    link = DirectSendLinkOperator(
+        task_id="send_link",
+        direct_conn_id=CONN,
+        text="The schedule: https://airflow.apache.org/docs/",
+        urls=["https://airflow.apache.org/docs/"],
+        threads=THREADS,
+    )
+    share = DirectShareMediaOperator(
+        task_id="share_media",
+        direct_conn_id=CONN,
+        media_id="{{ dag_run.conf['media_id'] }}",
+        threads=THREADS,
+    )
+    inbox >> thread >> [text, link, share]
+
+with DAG(
+    "dm_backends_profile",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    tags=["test"],
+    render_template_as_native_obj=True,
+    default_args=RETRIES,
+) as dm_backends_profile:
+    DirectShareProfileOperator(
+        task_id="share_profile",
+        direct_conn_id=CONN,
+        user_id="5110000104",
+        threads=THREADS,
+    )
+
+with DAG(
+    "dm_backends_text",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    tags=["test"],
+    render_template_as_native_obj=True,
+    default_args=RETRIES,
+) as dm_backends_text:
+    DirectSendMessageOperator(
+        task_id="send_text",
+        direct_conn_id=CONN,
+        text="{{ dag_run.conf['text'] }}",
+        recipients="{{ [[dag_run.conf['recipient']]] }}",
+    )

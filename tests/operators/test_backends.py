@@ -1,0 +1,171 @@
+"""The same DAG file on both backends (``dm_backends``): the connection's type picks the
+private API or the official Messaging API, against the one emulator (its `/graph/` routes
+play graph.instagram.com). What the official API cannot do is refused before any request."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from airflow_provider_dm.client.errors import InvalidInput
+from airflow_provider_dm.client.graph import GraphClient, graph_destinations
+from airflow_provider_dm.emulator.control import EmulatorControl
+
+VIEWER_PK = 5110000001
+
+
+def _graph_connection(
+    emulator: EmulatorControl, monkeypatch: pytest.MonkeyPatch, **token_options: Any
+) -> dict[str, Any]:
+    token = emulator.graph_token(**token_options)
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_DM_GRAPH",
+        json.dumps(
+            {
+                "conn_type": "instagram_messaging",
+                "host": f"{emulator.url}/graph/",
+                "password": token["access_token"],
+            }
+        ),
+    )
+    return token
+
+
+@pytest.fixture
+def graph_conn(emulator: EmulatorControl, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """An ``instagram_messaging`` connection ``dm_graph`` holding a fresh token."""
+    return _graph_connection(emulator, monkeypatch)
+
+
+def _partner_thread(emulator: EmulatorControl) -> dict[str, Any]:
+    seed = emulator.seed()
+    return next(t for t in seed["threads"] if not t["is_group"] and not t["pending"])
+
+
+def _own_media(emulator: EmulatorControl) -> str:
+    """A post of the account (its bare pk: the DAG renders conf as native objects)."""
+    media = next(m["id"] for m in emulator.seed()["media"] if m["owner_pk"] == VIEWER_PK)
+    return media.split("_", 1)[0]
+
+
+def test_the_dag_runs_on_the_private_backend(run_dag, fresh_sessions, emulator) -> None:
+    thread = _partner_thread(emulator)
+    conf = {
+        "conn": "dm_emulator",
+        "thread_id": thread["thread_id"],
+        "recipient": str(thread["users"][0]),
+        "text": "same DAG, private API",
+        "media_id": _own_media(emulator),
+    }
+
+    out = run_dag("dm_backends", conf)
+
+    assert out.state == "success", out.states
+    ledger = emulator.ledger()
+    assert {row["backend"] for row in ledger} == {"private"}
+    assert sorted(row["kind"] for row in ledger) == ["link", "media_share", "text", "text"]
+
+
+def test_the_same_dag_runs_on_the_official_backend(run_dag, emulator, graph_conn) -> None:
+    thread = _partner_thread(emulator)
+    partner = next(u for u in emulator.seed()["users"] if u["pk"] == thread["users"][0])
+    emulator.incoming(thread["thread_id"], partner["pk"], "hello business")  # opens the window
+    conversation = _conversation_with(emulator, graph_conn, partner["username"])
+    conf = {
+        "conn": "dm_graph",
+        "thread_id": conversation,
+        "recipient": partner["igsid"],
+        "text": "same DAG, official API",
+        "media_id": _own_media(emulator),
+    }
+
+    out = run_dag("dm_backends", conf)
+
+    assert out.state == "success", out.states
+    listed = {t["thread_id"]: t for t in out.result("fetch_inbox")}
+    assert listed[conversation]["users"] == [
+        {"pk": int(partner["igsid"]), "username": partner["username"]}
+    ]
+    summaries = out.result("fetch_thread")
+    assert summaries[0]["text"] == "hello business"
+    sent = out.result("send_text")
+    assert [r["status"] for r in sent] == ["sent", "sent"]
+    assert {r["thread_id"] for r in sent} == {conversation}
+    ledger = emulator.ledger()
+    assert {row["backend"] for row in ledger} == {"graph"}
+    assert sorted(row["kind"] for row in ledger) == ["media_share", "text", "text", "text"]
+    link = next(r for r in ledger if "airflow.apache.org" in r["fields"].get("text", ""))
+    assert link["thread_id"] == thread["thread_id"]
+
+
+def _conversation_with(emulator: EmulatorControl, token: dict[str, Any], username: str) -> str:
+    """The conversation id, read the way a user finds it: from the Conversations API."""
+    client = GraphClient(token["access_token"], api_url=f"{emulator.url}/graph/")
+    return next(t.thread_id for t in client.iter_inbox() if t.users[0].username == username)
+
+
+def test_what_the_official_api_cannot_do_is_refused_before_any_request(
+    run_dag, emulator, graph_conn, capsys
+) -> None:
+    thread = _partner_thread(emulator)
+    partner = next(u for u in emulator.seed()["users"] if u["pk"] == thread["users"][0])
+    conversation = _conversation_with(emulator, graph_conn, partner["username"])
+    before = len(emulator.requests())
+
+    out = run_dag("dm_backends_profile", {"conn": "dm_graph", "thread_id": conversation})
+
+    assert out.state == "failed"
+    assert out.tries[("share_profile", -1)] == 1, "not retried"
+    assert len(emulator.requests()) == before
+    logs = capsys.readouterr().out
+    assert "DirectShareProfileOperator cannot run on an instagram_messaging connection" in logs
+    assert "cannot share a profile" in logs
+
+
+@pytest.mark.parametrize(
+    ("recipients", "field", "reason"),
+    [
+        ([["7000005110000102", "7000005110000103"]], "recipients[0]", "one person per"),
+        ([["@bob_demo"]], "recipients[0]", "cannot look up @bob_demo"),
+        ([["7000005110000102"], "x"], "recipients", "list of lists"),
+    ],
+)
+def test_official_destinations_are_refused_naming_the_field(recipients, field, reason) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        graph_destinations(recipients, None)
+    assert caught.value.field == field
+    assert reason in str(caught.value)
+
+
+def test_an_expired_token_fails_at_once_saying_to_renew_it(
+    run_dag, emulator, monkeypatch, capsys
+) -> None:
+    _graph_connection(emulator, monkeypatch, expires_in=0)
+
+    out = run_dag(
+        "dm_backends_text", {"conn": "dm_graph", "recipient": "7000005110000102", "text": "x"}
+    )
+
+    assert out.state == "failed"
+    assert out.tries[("send_text", -1)] == 1, "a refused token is not retried"
+    logs = capsys.readouterr().out
+    assert "renew the access token" in logs and "Session has expired" in logs
+    assert emulator.ledger() == []
+
+
+def test_a_closed_messaging_window_fails_at_once_naming_it(
+    run_dag, emulator, graph_conn, capsys
+) -> None:
+    stranger = next(u for u in emulator.seed()["users"] if u["username"] == "airflow_demo_2fa")
+
+    out = run_dag(
+        "dm_backends_text", {"conn": "dm_graph", "recipient": stranger["igsid"], "text": "x"}
+    )
+
+    assert out.state == "failed"
+    assert out.tries[("send_text", -1)] == 1, "a closed window is not retried"
+    logs = capsys.readouterr().out
+    assert "outside the messaging window" in logs and "24 hours" in logs
+    assert emulator.ledger() == []
