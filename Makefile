@@ -33,7 +33,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 lock: $(BIN)/uv
-	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 -q -o requirements/lock.txt
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra video --python-version 3.11 -q -o requirements/lock.txt
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
