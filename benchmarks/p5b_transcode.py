@@ -21,18 +21,19 @@ X264 = {"preset": "veryfast", "crf": "23", "maxrate": "3500000", "bufsize": "700
 
 
 def make_clip(path: Path) -> Path:
-    """Write (once) the 30 s 1080p HEVC clip: moving noise and gradients, a 440 Hz tone."""
+    """Write (once) the 30 s 1080p HEVC clip: a smooth textured background with a box moving
+    across it (x265 `ultrafast`; moving full-frame noise made it take many minutes), a tone."""
     if path.exists():
         return path
     import math
     import struct
 
     import av
-    from PIL import Image, ImageChops
+    from PIL import Image, ImageDraw
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    noise = Image.effect_noise(SIZE, 40).convert("RGB")
-    ramp = Image.linear_gradient("L").resize(SIZE).convert("RGB")
+    small = (SIZE[0] // 8, SIZE[1] // 8)
+    background = Image.effect_noise(small, 60).convert("RGB").resize(SIZE, Image.BILINEAR)
     part = path.with_suffix(".part")
     with av.open(str(part), "w", format="mp4") as out:
         video = out.add_stream("libx265", rate=FPS)
@@ -42,8 +43,10 @@ def make_clip(path: Path) -> Path:
         audio = out.add_stream("aac", rate=48000)
         audio.layout = "stereo"
         for index in range(SECONDS * FPS):
-            shifted = ImageChops.offset(noise, index * 8, index * 3)
-            frame = av.VideoFrame.from_image(ImageChops.add(shifted, ramp, scale=2.0))
+            image = background.copy()
+            left = index * 4 % (SIZE[0] - 320)
+            ImageDraw.Draw(image).rectangle((left, 380, left + 320, 700), fill=(255, 200, 0))
+            frame = av.VideoFrame.from_image(image)
             frame.pts = index
             out.mux(video.encode(frame))
         out.mux(video.encode(None))
