@@ -23,12 +23,13 @@ CASES = {
     "P2": "p2_sends",
     "P3": "p3_inbox",
     "P4": "p4_photo",
+    "P4b": "p4b_big_photo",
     "P5": "p5_video",
     "P5b": "p5b_transcode",
     "P6": "p6_emulator",
     "P7": "p7_budget",
 }
-PEER_CASES = ("P1", "P2", "P3", "P4")
+PEER_CASES = ("P1", "P2", "P3", "P4", "P4b")
 
 
 def main(argv: list[str]) -> int:

@@ -3,6 +3,7 @@ Videos are read from their boxes in ``mp4`` and checked in ``video_limits``."""
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -12,14 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from airflow_provider_dm.client.checks import positive_int
 from airflow_provider_dm.client.errors import InvalidInput
+from airflow_provider_dm.client.photo_open import MAX_PIXELS as MAX_PIXELS
+from airflow_provider_dm.client.photo_open import open_photo
+from airflow_provider_dm.client.png_strips import reduce_png, strip_mode
 
 MIN_ASPECT = 4 / 5
 MAX_ASPECT = 1.91
-MAX_PIXELS = 89_478_485
 _ORIENTATION_TAG = 0x0112
 _SWAPPING_ORIENTATIONS = (5, 6, 7, 8)
 
@@ -70,17 +73,83 @@ def _fit(width: int, height: int, max_side: int) -> tuple[tuple[int, int, int, i
     return box, max(1, round(crop_w * scale)), max(1, round(crop_h * scale))
 
 
-def _draft(image: Image.Image, max_side: int) -> None:
-    """Ask the JPEG decoder for the smallest DCT scale that still covers the final size."""
+def _orientation(image: Image.Image) -> int | None:
+    """The EXIF orientation, read without decoding: for a PNG, Pillow's ``getexif`` decodes
+    the whole image to look for an eXIf chunk after the pixels."""
+    if image.format != "PNG":
+        return image.getexif().get(_ORIENTATION_TAG)
+    exif = Image.Exif()
+    if "exif" in image.info:
+        exif.load(image.info["exif"])
+    return exif.get(_ORIENTATION_TAG)
+
+
+def _needed(image: Image.Image, max_side: int) -> tuple[int, int]:
+    """The smallest stored (unrotated) size that still covers the final photo."""
     width, height = image.size
-    swapped = image.getexif().get(_ORIENTATION_TAG) in _SWAPPING_ORIENTATIONS
+    swapped = _orientation(image) in _SWAPPING_ORIENTATIONS
     shown_w, shown_h = (height, width) if swapped else (width, height)
     box, out_w, _ = _fit(shown_w, shown_h, max_side)
     scale = out_w / (box[2] - box[0])
     need_w, need_h = math.ceil(shown_w * scale), math.ceil(shown_h * scale)
-    if swapped:
-        need_w, need_h = need_h, need_w
-    image.draft("RGB", (need_w, need_h))
+    return (need_h, need_w) if swapped else (need_w, need_h)
+
+
+def _draft(image: Image.Image, max_side: int) -> None:
+    """Ask the JPEG decoder for the smallest DCT scale that still covers the final size."""
+    image.draft("RGB", _needed(image, max_side))
+
+
+def _decode(handle: IO[bytes], max_side: int, field: str) -> Image.Image:
+    """The photo decoded at the smallest size that covers the final one: JPEG in draft mode,
+    big 8-bit PNGs by strips, anything else whole; then ``Image.reduce`` by a whole factor."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        image = open_photo(handle, field)
+        if image.format == "JPEG":
+            _draft(image, max_side)
+        need_w, need_h = _needed(image, max_side)
+        factor = max(1, min(image.width // need_w, image.height // need_h))
+        if factor > 1 and image.format == "PNG" and strip_mode(handle):
+            reduced = reduce_png(handle, factor, field=field)
+            reduced.info = dict(image.info)
+            return reduced
+        image.load()
+        return _reducible(image).reduce(factor) if factor > 1 else image
+
+
+def _reducible(image: Image.Image) -> Image.Image:
+    """The image in a mode whose pixels ``Image.reduce`` may average (not palette indices)."""
+    if image.mode in ("P", "PA"):
+        return image.convert("RGBA")
+    if image.mode == "1":
+        return image.convert("L")
+    if image.mode.startswith("I;16"):
+        return image.convert("I")
+    return image
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """Pixels converted from an embedded ICC profile to sRGB, the space a JPEG without one is
+    shown in; an unreadable or mismatched profile leaves the pixels as they are."""
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        return (
+            ImageCms.profileToProfile(
+                image, source, _srgb(), outputMode="RGB" if image.mode == "CMYK" else image.mode
+            )
+            or image
+        )
+    except (OSError, ImageCms.PyCMSError):
+        return image
+
+
+@functools.cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -100,40 +169,29 @@ def _flatten(image: Image.Image) -> Image.Image:
 def prepare_photo(
     source: Any, *, quality: int = 70, max_side: int = 1080, field: str = "path"
 ) -> PreparedPhoto:
-    """Re-encode any still image Pillow opens as a JPEG within 4:5…1.91:1 and ``max_side``.
+    """Re-encode any still image Pillow (or pillow-heif) opens as a JPEG within 4:5…1.91:1 and
+    ``max_side``.
 
     ``source`` is a path, bytes, or an object with ``.open("rb")`` (an ObjectStoragePath).
-    EXIF orientation is applied, alpha is flattened onto white, the aspect ratio is clamped by
-    a centred crop. Bad input raises ``InvalidInput`` naming ``field``.
+    EXIF orientation is applied, an ICC profile converted to sRGB, alpha flattened onto white,
+    the aspect ratio clamped by a centred crop. Over ``MAX_PIXELS`` (the size the file claims)
+    it is refused. Bad input raises ``InvalidInput`` naming ``field``.
     """
     if not 1 <= quality <= 95:
         raise InvalidInput("quality", f"must be between 1 and 95, got {quality}")
     positive_int(max_side, "max_side")
     handle = _open_source(source, field)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(handle)
-            if image.width * image.height > MAX_PIXELS:
-                raise InvalidInput(
-                    field,
-                    f"image of {image.width}x{image.height} pixels is over the "
-                    f"{MAX_PIXELS}-pixel limit (decompression bomb?)",
-                )
-            if image.format == "JPEG":
-                _draft(image, max_side)
-            image.load()
+        image = _decode(handle, max_side, field)
     except InvalidInput:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InvalidInput(field, f"refused as a decompression bomb: {exc}") from None
     except UnidentifiedImageError:
         raise InvalidInput(field, "is not an image Pillow can read") from None
     except (OSError, SyntaxError, ValueError, struct.error) as exc:
         raise InvalidInput(field, f"is a corrupt or truncated image: {exc}") from None
     finally:
         handle.close()
-    image = _flatten(ImageOps.exif_transpose(image))
+    image = _flatten(_to_srgb(ImageOps.exif_transpose(image)))
     box, out_w, out_h = _fit(image.width, image.height, max_side)
     image = image.crop(box)
     if image.size != (out_w, out_h):

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+from photo_fixtures import write_png_bomb
 from PIL import Image
 
 from airflow_provider_dm.client.errors import InvalidInput
@@ -118,9 +119,9 @@ def test_bad_photo_sources_are_refused(source, words: str) -> None:
     assert words in str(caught.value)
 
 
-def test_decompression_bomb_is_refused() -> None:
+def test_decompression_bomb_is_refused(tmp_path: Path) -> None:
     side = int(MAX_PIXELS**0.5) + 100
-    bomb = _image_bytes((side, side), "PNG", mode="L")
+    bomb = write_png_bomb(tmp_path / "bomb.png", (side, side))
     with pytest.raises(InvalidInput, match="decompression bomb"):
         prepare_photo(bomb)
 
