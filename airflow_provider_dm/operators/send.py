@@ -48,6 +48,8 @@ from airflow_provider_dm.operators.rendered import Coerce, check_literals, choic
 from airflow_provider_dm.operators.upload import (
     MAX_SIDE,
     QUALITY,
+    VIDEO_RENDERED,
+    CheckedMedia,
     DirectUploadPhotoOperator,
     DirectUploadVideoOperator,
     check_photo_options,
@@ -443,6 +445,19 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         """How a photo at ``path`` is prepared (``quality``, ``max_side``); nothing for a video."""
         return {}
 
+    def video_options(self) -> dict[str, Any]:
+        """How a video at ``path`` is prepared (``transcode``); nothing for a photo."""
+        return {}
+
+    def run(self, context: Context) -> list[dict[str, Any]]:
+        """Send as the base does, then remove the temporary transcode of ``path``, if any."""
+        self._checked: CheckedMedia | None = None
+        try:
+            return super().run(context)
+        finally:
+            if self._checked is not None:
+                self._checked.discard()
+
     def _upload_values(self) -> dict[str, Any] | None:
         """The whole upload dict when one was given (``upload``, or ``upload_id`` fed with a
         whole upload XCom), else None."""
@@ -490,7 +505,13 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         if self.upload is not None or self.upload_id is not None:
             raise InvalidInput("path", "give either path or an upload, not both")
         photo_options = self.photo_options()
-        checked = inspect_media(self.kind, media_source(self.path, self.kind), **photo_options)
+        checked = inspect_media(
+            self.kind,
+            media_source(self.path, self.kind),
+            **self.video_options(),
+            **photo_options,
+        )
+        self._checked = checked
         preview = {**checked.description, "path": str(self.path)}
         # A video's key keeps the photo defaults it held when videos took these options too,
         # so that a retry across that change derives the same client_context.
@@ -575,7 +596,13 @@ class DirectSendVideoOperator(_DirectSendMediaOperator):
         send then takes that task's whole result); a bare upload id (a template or a literal)
         works on the classic route, or on the attachment route with ``media_id`` (templated).
     :param media_id: the messenger media id of the upload (attachment route; templated).
-    :param path: a local MP4 to upload and send in one task (templated).
+    :param path: a local MP4 to upload and send in one task (templated); it is checked first
+        from its boxes (not truncated, H.264/AAC, within Direct's duration, size and frame
+        limits).
+    :param transcode: when the video at ``path`` has a codec, frame or file size outside the
+        limits, convert it to H.264/AAC (at most 1280 px, capped bitrate) in a temporary file
+        instead of refusing it; needs the ``airflow-provider-dm[video]`` extra (templated;
+        default False).
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
@@ -590,11 +617,18 @@ class DirectSendVideoOperator(_DirectSendMediaOperator):
         ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
         would be sent.
 
-    It takes no ``quality`` or ``max_side``: a video is uploaded as it is.
+    It takes no ``quality`` or ``max_side``: a video is uploaded as it is, or transcoded.
     """
 
     kind = "video"
+    template_fields: Sequence[str] = (*_DirectSendMediaOperator.template_fields, "transcode")
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, transcode: Any = False, **kwargs: Any) -> None:
         refuse_photo_options(type(self).__name__, kwargs)
         super().__init__(**kwargs)
+        self.transcode = transcode
+        check_literals(VIDEO_RENDERED, self)
+
+    def video_options(self) -> dict[str, Any]:
+        """``transcode``, rendered."""
+        return rendered_values(VIDEO_RENDERED, self)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_dm.client.checks import positive_int
 from airflow_provider_dm.operators.base import DirectBaseOperator
+from airflow_provider_dm.operators.rendered import check_literals, flag, rendered_values
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -27,6 +29,8 @@ KINDS = ("photo", "video")
 QUALITY = 70
 MAX_SIDE = 1080
 PHOTO_OPTIONS = ("quality", "max_side")
+# The video operators' templated option, and what its rendered value means.
+VIDEO_RENDERED = {"transcode": flag}
 
 
 def media_source(path: Any, kind: str) -> Any:
@@ -52,15 +56,24 @@ def media_source(path: Any, kind: str) -> Any:
 class CheckedMedia:
     """A photo or video validated before any request: its ``description`` (what would be
     uploaded) and the ``source`` to upload (for a photo the re-encoded ``PreparedPhoto``, so
-    it is not encoded twice; for a video the file)."""
+    it is not encoded twice; for a video the file, or its ``temporary`` transcode)."""
 
     description: dict[str, Any]
     source: Any
+    temporary: Path | None = None
+
+    def discard(self) -> None:
+        """Remove the temporary transcode, if there is one."""
+        if self.temporary is not None:
+            self.temporary.unlink(missing_ok=True)
 
 
-def inspect_media(kind: str, source: Any, **photo_options: Any) -> CheckedMedia:
+def inspect_media(
+    kind: str, source: Any, *, transcode: bool = False, **photo_options: Any
+) -> CheckedMedia:
     """Validate a photo or video before any request (the photo fully decoded and re-encoded
-    with ``photo_options``, the MP4 read from its boxes) and describe what would be uploaded."""
+    with ``photo_options``, the MP4 read from its boxes and, with ``transcode``, converted to
+    H.264/AAC when Direct would refuse it) and describe what would be uploaded."""
     if kind == "photo":
         from airflow_provider_dm.client.media import prepare_photo
 
@@ -73,9 +86,10 @@ def inspect_media(kind: str, source: Any, **photo_options: Any) -> CheckedMedia:
             "bytes": len(photo.jpeg),
         }
         return CheckedMedia(described, photo)
-    from airflow_provider_dm.client.media import read_mp4
+    from airflow_provider_dm.client.transcode import prepare_video
 
-    info = read_mp4(source, field="path")
+    video = prepare_video(source, transcode=transcode, field="path")
+    info = video.info
     described = {
         "kind": "video",
         "width": info.width,
@@ -83,7 +97,7 @@ def inspect_media(kind: str, source: Any, **photo_options: Any) -> CheckedMedia:
         "duration_ms": info.duration_ms,
         "bytes": info.bytes,
     }
-    return CheckedMedia(described, source)
+    return CheckedMedia(described, str(video.path), video.path if video.transcoded else None)
 
 
 def upload_media(client: DirectClient, kind: str, source: Any, **photo_options: Any) -> Upload:
@@ -103,12 +117,12 @@ def check_photo_options(quality: Any, max_side: Any) -> None:
 
 def refuse_photo_options(operator: str, kwargs: dict[str, Any]) -> None:
     """``TypeError`` at DAG parse when a video operator is given ``quality`` or ``max_side``:
-    a video is uploaded as it is, never re-encoded or resized."""
+    a video is uploaded as it is, or transcoded to H.264/AAC with ``transcode=True``."""
     given = [name for name in PHOTO_OPTIONS if name in kwargs]
     if given:
         raise TypeError(
             f"{operator} takes no {' or '.join(given)}: they apply to photos only "
-            f"(a video is uploaded as it is, not re-encoded or resized)"
+            f"(a video is uploaded as it is, or transcoded with transcode=True)"
         )
 
 
@@ -128,21 +142,33 @@ class _DirectUploadOperator(DirectBaseOperator):
         """How a photo is prepared (``quality``, ``max_side``); nothing for a video."""
         return {}
 
+    def video_options(self) -> dict[str, Any]:
+        """How a video is prepared (``transcode``); nothing for a photo."""
+        return {}
+
     def run(self, context: Context) -> dict[str, Any]:
         """Validate the file, then upload it (or, in a dry run, describe it)."""
         hook = self.hook
         photo_options = self.photo_options()
-        checked = inspect_media(self.kind, media_source(self.path, self.kind), **photo_options)
-        if hook.settings.dry_run:
-            self.log.info("Dry run: would upload %s %s", self.kind, checked.description)
-            return {
-                "upload_id": None,
-                "media_id": None,
-                "route": hook.settings.media_route,
-                **checked.description,
-                "dry_run": True,
-            }
-        upload = upload_media(hook.get_conn(), self.kind, checked.source, **photo_options)
+        checked = inspect_media(
+            self.kind,
+            media_source(self.path, self.kind),
+            **self.video_options(),
+            **photo_options,
+        )
+        try:
+            if hook.settings.dry_run:
+                self.log.info("Dry run: would upload %s %s", self.kind, checked.description)
+                return {
+                    "upload_id": None,
+                    "media_id": None,
+                    "route": hook.settings.media_route,
+                    **checked.description,
+                    "dry_run": True,
+                }
+            upload = upload_media(hook.get_conn(), self.kind, checked.source, **photo_options)
+        finally:
+            checked.discard()
         self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
         return upload.to_dict()
 
@@ -178,10 +204,15 @@ class DirectUploadPhotoOperator(_DirectUploadOperator):
 
 
 class DirectUploadVideoOperator(_DirectUploadOperator):
-    """Upload an MP4 video in chunks, resuming after interruptions. It takes no ``quality`` or
-    ``max_side``: a video is uploaded as it is.
+    """Upload an MP4 video in chunks, resuming after interruptions. It is checked first from
+    its boxes (not truncated, H.264/AAC, within Direct's duration, size and frame limits). It
+    takes no ``quality`` or ``max_side``: a video is uploaded as it is, or transcoded.
 
     :param path: a local MP4 file (templated).
+    :param transcode: when the video's codec, frame or file size is outside the limits,
+        convert it to H.264/AAC (at most 1280 px, capped bitrate) in a temporary file instead
+        of refusing it; needs the ``airflow-provider-dm[video]`` extra (templated; default
+        False).
     :param dry_run: validate and describe the video without uploading (None: the connection's
         ``dry_run`` extra decides).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
@@ -191,7 +222,14 @@ class DirectUploadVideoOperator(_DirectUploadOperator):
     """
 
     kind = "video"
+    template_fields: Sequence[str] = (*_DirectUploadOperator.template_fields, "transcode")
 
-    def __init__(self, *, path: Any, **kwargs: Any) -> None:
+    def __init__(self, *, path: Any, transcode: Any = False, **kwargs: Any) -> None:
         refuse_photo_options(type(self).__name__, kwargs)
         super().__init__(path=path, **kwargs)
+        self.transcode = transcode
+        check_literals(VIDEO_RENDERED, self)
+
+    def video_options(self) -> dict[str, Any]:
+        """``transcode``, rendered."""
+        return rendered_values(VIDEO_RENDERED, self)
