@@ -23,10 +23,6 @@ from airflow_provider_dm.client.png_strips import reduce_png, strip_mode
 
 MIN_ASPECT = 4 / 5
 MAX_ASPECT = 1.91
-# The client's bound on a video's length until the service's own is measured (15 minutes).
-# Codecs the service takes (docs/protocol.md §: MP4 container, H.264 + AAC), by sample entry.
-VIDEO_CODECS = (b"avc1", b"avc3")
-AUDIO_CODECS = (b"mp4a",)
 _ORIENTATION_TAG = 0x0112
 _SWAPPING_ORIENTATIONS = (5, 6, 7, 8)
 
