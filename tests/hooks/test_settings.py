@@ -163,7 +163,9 @@ def test_a_misspelt_extra_is_refused_naming_the_closest_valid_name(extra, closes
 
 def test_every_extra_the_provider_reads_is_known():
     extras = {name: None for name in (*CONN_FIELDS, "api_url")}
-    extras.update(device="pixel", locale="en_US", timezone_offset="0", country="US")
+    extras.update(
+        device={"model": "Pixel 8 Pro"}, locale="en_US", timezone_offset="0", country="US"
+    )
 
     assert build(extra=extras).ignored_extras == ()
 
