@@ -65,6 +65,22 @@ class SendResult:
         """A JSON-able dict, e.g. for XCom."""
         return asdict(self)
 
+    @classmethod
+    def failed(
+        cls, destination: Destination, token: str, error: DirectError, thread_id: str | None
+    ) -> SendResult:
+        """The record of a destination that ``error`` stopped."""
+        return cls(
+            str(destination),
+            thread_id,
+            None,
+            token,
+            "failed",
+            str(error),
+            type(error).__name__,
+            error.retryable,
+        )
+
 
 def _contexts(client_context: ClientContext, destinations: list[Destination]) -> list[str]:
     tokens = []
