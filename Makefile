@@ -13,7 +13,7 @@ $(BIN)/uv:
 
 $(STAMP): $(BIN)/uv pyproject.toml requirements/lock.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode \
-		--config-settings editable_mode=compat -c requirements/lock.txt -e '.[test]'
+		--config-settings editable_mode=compat -c requirements/lock.txt -e '.[test,socks,video]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -33,7 +33,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 lock: $(BIN)/uv
-	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 -q -o requirements/lock.txt
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra socks --extra video --python-version 3.11 -q -o requirements/lock.txt
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

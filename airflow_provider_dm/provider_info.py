@@ -29,8 +29,10 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     },
     "proxy": {
         "label": "Proxy URL",
-        "description": "HTTP(S) proxy for every request, e.g. http://user:pass@proxy:3128.",
-        "schema": _NULLABLE_STRING,
+        "description": "Proxy for every request and upload: http://, https://, socks5:// "
+        "(names resolved here) or socks5h:// (names resolved by the proxy), e.g. "
+        "socks5h://user:pass@proxy:1080. SOCKS needs airflow-provider-dm[socks].",
+        "schema": {**_NULLABLE_STRING, "format": "password"},
     },
     "timeout": {
         "label": "Timeout (seconds)",
@@ -49,8 +51,8 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     },
     "session_variable": {
         "label": "Session Variable",
-        "description": "Airflow Variable that keeps the logged-in session. "
-        "Empty: instagram_direct_session__<conn_id>.",
+        "description": "Airflow Variable that keeps the logged-in session; Airflow masks it "
+        "when its name contains 'secret'. Empty: instagram_direct_session_secret__<conn_id>.",
         "schema": _NULLABLE_STRING,
     },
     "verify_tls": {
@@ -90,6 +92,31 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "label": "Spam-block cool-down",
         "description": "How long every task of the account stops after Instagram answers "
         "feedback_required, e.g. 12h or 90m. Empty: 24h.",
+        "schema": _NULLABLE_STRING,
+    },
+    "device": {
+        "label": "Device",
+        "description": "The phone the account normally uses, as a JSON object with any of "
+        "manufacturer, model, android_version, android_release, dpi, resolution, app_version, "
+        "version_code (and the codenames device, cpu); a field left out keeps the default "
+        '(a Pixel 8 Pro). E.g. {"manufacturer": "samsung", "model": "SM-S918B", '
+        '"android_version": 34, "android_release": "14", "dpi": "480dpi", '
+        '"resolution": "1080x2340"}. A change applies at the next login.',
+        "schema": _NULLABLE_STRING,
+    },
+    "locale": {
+        "label": "Locale",
+        "description": "The phone's locale, e.g. en_US or de_DE. Empty: en_US.",
+        "schema": _NULLABLE_STRING,
+    },
+    "timezone_offset": {
+        "label": "Time zone offset (seconds)",
+        "description": "Seconds east of UTC, e.g. 3600 for Central European winter time. Empty: 0.",
+        "schema": {"type": ["integer", "null"], "minimum": -43200, "maximum": 50400},
+    },
+    "country": {
+        "label": "Country",
+        "description": "Two-letter ISO 3166 code of the phone's country, e.g. US. Empty: US.",
         "schema": _NULLABLE_STRING,
     },
     "dry_run": {
@@ -185,6 +212,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_dm.triggers.reply"],
             }
         ],
+        "notifications": ["airflow_provider_dm.notifications.direct.DirectNotifier"],
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,

@@ -25,6 +25,7 @@ CASES = {
     "P4": "p4_photo",
     "P4b": "p4b_big_photo",
     "P5": "p5_video",
+    "P5b": "p5b_transcode",
     "P6": "p6_emulator",
     "P7": "p7_budget",
 }

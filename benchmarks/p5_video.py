@@ -37,7 +37,8 @@ def _box(kind: bytes, payload: bytes) -> bytes:
 
 
 def make_mp4(path: Path, size: int) -> Path:
-    """Write (once) an MP4 of `size` bytes: ftyp, moov (mvhd, a 1280x720 video trak), mdat."""
+    """Write (once) an MP4 of `size` bytes: ftyp, moov (mvhd, a 1280x720 H.264 video trak
+    whose one sample is the mdat), mdat."""
     if path.exists() and path.stat().st_size == size:
         return path
     matrix = struct.pack(">9i", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
@@ -59,9 +60,23 @@ def make_mp4(path: Path, size: int) -> Path:
         + struct.pack(">II", 1280 << 16, 720 << 16),
     )
     hdlr = _box(b"hdlr", bytes(4) + bytes(4) + b"vide" + bytes(12) + b"Video\0")
-    moov = _box(b"moov", mvhd + _box(b"trak", tkhd + _box(b"mdia", hdlr)))
-    head = _box(b"ftyp", b"isom" + struct.pack(">I", 0x200) + b"isomiso2avc1mp41") + moov
-    body = size - len(head) - 8
+    ftyp = _box(b"ftyp", b"isom" + struct.pack(">I", 0x200) + b"isomiso2avc1mp41")
+
+    def moov(offset: int, body: int) -> bytes:
+        """The moov, its one sample (the whole mdat, one chunk at ``offset``) an H.264 one."""
+        stbl = _box(
+            b"stbl",
+            _box(b"stsd", struct.pack(">II", 0, 1) + _box(b"avc1", bytes(8)))
+            + _box(b"stsz", struct.pack(">IIII", 0, 0, 1, body))
+            + _box(b"stsc", struct.pack(">IIIII", 0, 1, 1, 1, 1))
+            + _box(b"stco", struct.pack(">III", 0, 1, offset)),
+        )
+        mdia = _box(b"mdia", hdlr + _box(b"minf", stbl))
+        return _box(b"moov", mvhd + _box(b"trak", tkhd + mdia))
+
+    head_size = len(ftyp) + len(moov(0, 0))
+    body = size - head_size - 8
+    head = ftyp + moov(head_size + 8, body)
     path.parent.mkdir(parents=True, exist_ok=True)
     block = os.urandom(4 * MIB)
     with open(path.with_suffix(".part"), "wb") as handle:
@@ -110,7 +125,7 @@ def run(ctx: BenchContext) -> list[Row]:
     """Alternate ours and raw on one emulator; ours goes first so raw can copy its headers."""
     from airflow_provider_dm.emulator.control import EmulatorControl
 
-    source = str(make_mp4(ctx.out / "p5-source" / f"video-{SIZE}.mp4", SIZE))
+    source = str(make_mp4(ctx.out / "p5-source" / f"video-{SIZE}-avc1.mp4", SIZE))
     work = ctx.out / "p5"
     shutil.rmtree(work, ignore_errors=True)
     samples: dict[str, list[dict[str, Any]]] = {"ours": [], "raw": []}

@@ -77,7 +77,7 @@ def fresh_sessions(dagbag: Any) -> None:
     from airflow.models.variable import Variable
 
     for conn_id in ("dm_emulator", "dm_emulator_classic", "dm_emulator_dry"):
-        Variable.delete(f"instagram_direct_session__{conn_id}")
+        Variable.delete(f"instagram_direct_session_secret__{conn_id}")
 
 
 @dataclass
@@ -163,3 +163,10 @@ def _load(name: str, path: Path) -> ModuleType:
 def write_mp4() -> Callable[..., Path]:
     """The MP4 writer of the client tests (loaded by path: tests/ is not a package)."""
     return _load("mp4_fixture", Path(__file__).parent / "client" / "mp4_fixture.py").write_mp4
+
+
+@pytest.fixture(scope="session")
+def write_clip() -> Callable[..., Path]:
+    """The PyAV clip writer of the client tests (the ``[video]`` extra; skipped without it)."""
+    pytest.importorskip("av")
+    return _load("av_fixture", Path(__file__).parent / "client" / "av_fixture.py").write_clip

@@ -24,9 +24,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, BinaryIO
 
+from airflow_provider_dm.client import mp4
 from airflow_provider_dm.client.errors import InvalidInput
 from airflow_provider_dm.client.items import WAVEFORM_HZ
-from airflow_provider_dm.client.media import _boxes, _child, _duration_ms, _read_at
 
 MAX_DURATION_MS = 59_000
 MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -86,34 +86,34 @@ class _Track:
 
 
 def _handler(handle: BinaryIO, mdia: tuple[int, int]) -> bytes:
-    hdlr = _child(handle, *mdia, b"hdlr")
-    return _read_at(handle, hdlr[0] + 8, 4) if hdlr is not None else b""
+    hdlr = mp4.child(handle, *mdia, b"hdlr")
+    return mp4.read_at(handle, hdlr[0] + 8, 4) if hdlr is not None else b""
 
 
 def _audio_track(handle: BinaryIO, size: int, field: str) -> tuple[_Track | None, int]:
     """The audio track of an MP4 and its movie duration; a video track is refused."""
-    moov = _child(handle, 0, size, b"moov")
+    moov = mp4.child(handle, 0, size, b"moov")
     if moov is None:
         raise InvalidInput(field, "M4A has no moov box (an incomplete recording?)")
-    mvhd = _child(handle, *moov, b"mvhd")
+    mvhd = mp4.child(handle, *moov, b"mvhd")
     if mvhd is None:
         raise InvalidInput(field, "M4A has no movie header (mvhd)")
     found = None
-    for kind, payload, end in _boxes(handle, *moov):
-        mdia = _child(handle, payload, end, b"mdia") if kind == b"trak" else None
+    for kind, payload, end in mp4.boxes(handle, *moov):
+        mdia = mp4.child(handle, payload, end, b"mdia") if kind == b"trak" else None
         if mdia is None:
             continue
         handler = _handler(handle, mdia)
         if handler == b"vide":
             raise InvalidInput(field, "has a video track; a voice message is audio only")
-        minf = _child(handle, *mdia, b"minf")
-        stbl = _child(handle, *minf, b"stbl") if minf is not None else None
-        mdhd = _child(handle, *mdia, b"mdhd")
-        stsd = _child(handle, *stbl, b"stsd") if stbl is not None else None
+        minf = mp4.child(handle, *mdia, b"minf")
+        stbl = mp4.child(handle, *minf, b"stbl") if minf is not None else None
+        mdhd = mp4.child(handle, *mdia, b"mdhd")
+        stsd = mp4.child(handle, *stbl, b"stsd") if stbl is not None else None
         if handler == b"soun" and found is None and mdhd and stsd:
-            codec = _read_at(handle, stsd[0] + 12, 4)
+            codec = mp4.read_at(handle, stsd[0] + 12, 4)
             found = _Track(codec, mdhd[0], stbl)  # type: ignore[arg-type]
-    return found, _duration_ms(handle, mvhd[0])
+    return found, mp4.duration_ms(handle, mvhd[0])
 
 
 def _mp4_track(data: bytes, field: str) -> tuple[_Track | None, int] | None:
@@ -135,7 +135,7 @@ def _scale(levels: list[float]) -> tuple[float, ...]:
 
 
 def _table(handle: BinaryIO, stbl: tuple[int, int], kind: bytes, field: str) -> tuple[int, int]:
-    found = _child(handle, *stbl, kind)
+    found = mp4.child(handle, *stbl, kind)
     if found is None:
         raise InvalidInput(field, f"M4A audio track has no {kind.decode()} table")
     return found
@@ -145,18 +145,18 @@ def _frame_waveform(data: bytes, track: _Track, field: str) -> tuple[float, ...]
     """Ten levels a second from the sizes of the AAC frames (``stsz``) laid on their times
     (``stts``): without a decoder, the bytes a tenth of a second takes follow its loudness."""
     handle = io.BytesIO(data)
-    version = _read_at(handle, track.mdhd, 1)[0]
+    version = mp4.read_at(handle, track.mdhd, 1)[0]
     timescale_at = track.mdhd + (20 if version == 1 else 12)
-    timescale = struct.unpack(">I", _read_at(handle, timescale_at, 4))[0] or 1
+    timescale = struct.unpack(">I", mp4.read_at(handle, timescale_at, 4))[0] or 1
     stsz = _table(handle, track.stbl, b"stsz", field)
-    fixed, count = struct.unpack(">II", _read_at(handle, stsz[0] + 4, 8))
+    fixed, count = struct.unpack(">II", mp4.read_at(handle, stsz[0] + 4, 8))
     if fixed:
         sizes = [fixed] * count
     else:
-        sizes = list(struct.unpack(f">{count}I", _read_at(handle, stsz[0] + 12, 4 * count)))
+        sizes = list(struct.unpack(f">{count}I", mp4.read_at(handle, stsz[0] + 12, 4 * count)))
     stts = _table(handle, track.stbl, b"stts", field)
-    runs = struct.unpack(">I", _read_at(handle, stts[0] + 4, 4))[0]
-    pairs = struct.unpack(f">{2 * runs}I", _read_at(handle, stts[0] + 8, 8 * runs))
+    runs = struct.unpack(">I", mp4.read_at(handle, stts[0] + 4, 4))[0]
+    pairs = struct.unpack(f">{2 * runs}I", mp4.read_at(handle, stts[0] + 8, 8 * runs))
     buckets: list[float] = []
     at, index = 0, 0
     for run in range(runs):

@@ -11,8 +11,10 @@ no way to open a 1:1 thread without sending something); that destination fails a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_dm.client.checks import media_route
@@ -22,14 +24,23 @@ from airflow_provider_dm.client.destinations import (
     check_destinations,
     resolve_destinations,
 )
-from airflow_provider_dm.client.errors import DirectError, InvalidInput
+from airflow_provider_dm.client.errors import (
+    DirectError,
+    InvalidInput,
+    LoginRequired,
+    NetworkError,
+    RequestTimeout,
+)
 from airflow_provider_dm.client.items import BroadcastSpec, Item
+from airflow_provider_dm.client.look_back import LookBack, find_earlier
 from airflow_provider_dm.client.lookups import PARTICIPANTS, thread_with, user_id_for
 from airflow_provider_dm.client.transport import compact_json
 from airflow_provider_dm.client.upload import TranscodeWait, until_transcoded
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client.transport import Transport
+
+log = logging.getLogger(__name__)
 
 ClientContext = str | Callable[[Destination], str] | None
 _NEEDS_THREAD = ("photo_attachment", "raven_attachment")
@@ -53,6 +64,22 @@ class SendResult:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict, e.g. for XCom."""
         return asdict(self)
+
+    @classmethod
+    def failed(
+        cls, destination: Destination, token: str, error: DirectError, thread_id: str | None
+    ) -> SendResult:
+        """The record of a destination that ``error`` stopped."""
+        return cls(
+            str(destination),
+            thread_id,
+            None,
+            token,
+            "failed",
+            str(error),
+            type(error).__name__,
+            error.retryable,
+        )
 
 
 def _contexts(client_context: ClientContext, destinations: list[Destination]) -> list[str]:
@@ -117,7 +144,8 @@ def send(
                     "failed",
                     str(exc),
                     type(exc).__name__,
-                    exc.retryable,
+                    # A session refused again right after a new login: a later try logs in anew.
+                    exc.retryable or isinstance(exc, LoginRequired),
                 )
             )
     return results
@@ -148,13 +176,33 @@ def _send_one(
     if spec.signed:
         form["_uid"] = str(transport.state.user_id)
 
+    started = datetime.now(timezone.utc)
+    answer_lost = False
+
     def post() -> dict[str, Any]:
-        return transport.api(
-            "POST", spec.endpoint, params=spec.params or None, form=form, signed=spec.signed
-        )
+        nonlocal answer_lost
+        if answer_lost:
+            earlier = _sent_meanwhile(transport, destination, thread_id, token, started)
+            if earlier is not None:
+                return earlier
+        try:
+            return transport.api(
+                "POST",
+                spec.endpoint,
+                params=spec.params or None,
+                form=form,
+                signed=spec.signed,
+                retry=False,
+            )
+        except (NetworkError, RequestTimeout):
+            answer_lost = True
+            raise
+
+    def attempt() -> dict[str, Any]:
+        return transport.retried(post)
 
     transport.before_create(f"{spec.kind} to {destination}")
-    answer = until_transcoded(post, wait) if spec.kind in _WAITS_FOR_TRANSCODE else post()
+    answer = until_transcoded(attempt, wait) if spec.kind in _WAITS_FOR_TRANSCODE else attempt()
     payload = answer.get("payload") or next(iter(answer.get("message_metadata") or []), {})
     return SendResult(
         destination=str(destination),
@@ -163,6 +211,31 @@ def _send_one(
         client_context=str(payload.get("client_context") or token),
         status="sent",
     )
+
+
+def _sent_meanwhile(
+    transport: Transport,
+    destination: Destination,
+    thread_id: str | None,
+    token: str,
+    started: datetime,
+) -> dict[str, Any] | None:
+    """After a send whose answer was lost (dropped connection, timeout), the item it may have
+    created, as the server's answer would carry it; None when the thread does not hold it."""
+    thread_id = thread_id or thread_for(transport, destination)
+    if thread_id is None:
+        return None
+    search = find_earlier(transport, thread_id, token, LookBack.from_start(started))
+    if search.item is None:
+        return None
+    log.info(
+        "%s: the lost answer's item %s is in the thread; not sending again",
+        destination,
+        search.item.item_id,
+    )
+    return {
+        "payload": {"thread_id": thread_id, "item_id": search.item.item_id, "client_context": token}
+    }
 
 
 def thread_for(

@@ -2,7 +2,9 @@
 conversation) and/or ``threads`` (thread ids), validated strictly before anything is sent.
 
 A user id may be given as ``"@username"``; names are resolved once each through a callable
-(the client's ``user_id_for``) after every shape has been checked.
+(the client's ``user_id_for``) after every shape has been checked. ``resolve_each`` keeps a
+conversation naming an unknown user as an ``Unresolved`` entry, so that the others can still
+be reached; ``resolve_destinations`` raises instead.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_dm.client.checks import is_username, numeric_id, username
-from airflow_provider_dm.client.errors import InvalidInput
+from airflow_provider_dm.client.errors import DirectError, InvalidInput
 
 _FLAT_HINT = 'recipients must be a list of lists, e.g. [["123"]]; got a flat list'
 
@@ -47,6 +49,24 @@ class Destination:
         if kind == "users" and rest:
             return cls(user_ids=tuple(numeric_id(u, "destination") for u in rest.split(",")))
         raise InvalidInput("destination", f"expected 'thread:ID' or 'users:ID,...', got {text!r}")
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A conversation of ``recipients`` (``field``: ``recipients[i]``) that names a user the
+    service does not know; retrying cannot help."""
+
+    field: str
+    refs: tuple[str, ...]
+    error: DirectError
+
+    def __str__(self) -> str:
+        return "users:" + ",".join(self.refs)
+
+    @property
+    def message(self) -> str:
+        """The failure, naming the field: ``recipients[1]: no user named ghost (...)``."""
+        return f"{self.field}: {self.error}"
 
 
 def _user_ref(value: Any, name: str) -> str:
@@ -112,25 +132,51 @@ def resolve_destinations(
     user_id_for: Callable[[str], Any] | None = None,
 ) -> list[Destination]:
     """Validate, resolve each distinct ``@name`` once, and return one ``Destination`` per
-    conversation (recipients first, then threads, in the order given)."""
+    conversation (recipients first, then threads, in the order given); an unknown name
+    raises the resolver's error."""
+    entries = resolve_each(recipients, threads, user_id_for=user_id_for)
+    for entry in entries:
+        if isinstance(entry, Unresolved):
+            raise entry.error
+    return [entry for entry in entries if isinstance(entry, Destination)]
+
+
+def resolve_each(
+    recipients: Any = None,
+    threads: Any = None,
+    *,
+    user_id_for: Callable[[str], Any] | None = None,
+) -> list[Destination | Unresolved]:
+    """Like ``resolve_destinations``, but a conversation naming a user the resolver does not
+    know (a non-retryable ``DirectError``) becomes an ``Unresolved`` entry in its place."""
     check_destinations(recipients, threads)
     groups = _check_recipients(recipients)
     names = {ref for group in groups for ref in group if ref.startswith("@")}
     if names and user_id_for is None:
         raise InvalidInput("recipients", "@usernames need a resolver (the client's user_id_for)")
-    resolved = {
-        name: numeric_id(user_id_for(name[1:]), "recipients")  # type: ignore[misc]
-        for name in sorted(names)
-    }
-    destinations: list[Destination] = []
+    resolved: dict[str, str] = {}
+    unknown: dict[str, DirectError] = {}
+    for name in sorted(names):
+        try:
+            resolved[name] = numeric_id(user_id_for(name[1:]), "recipients")  # type: ignore[misc]
+        except DirectError as exc:
+            if exc.retryable or exc.account_action or isinstance(exc, InvalidInput):
+                raise
+            unknown[name] = exc
+    entries: list[Destination | Unresolved] = []
     seen: set[frozenset[str]] = set()
     for index, group in enumerate(groups):
+        field = f"recipients[{index}]"
+        missing = next((ref for ref in group if ref in unknown), None)
+        if missing is not None:
+            entries.append(Unresolved(field, group, unknown[missing]))
+            continue
         user_ids = tuple(resolved.get(ref, ref) for ref in group)
         if len(set(user_ids)) != len(user_ids):
-            raise InvalidInput(f"recipients[{index}]", "names the same user twice")
+            raise InvalidInput(field, "names the same user twice")
         if frozenset(user_ids) in seen:
-            raise InvalidInput(f"recipients[{index}]", "repeats an earlier conversation")
+            raise InvalidInput(field, "repeats an earlier conversation")
         seen.add(frozenset(user_ids))
-        destinations.append(Destination(user_ids=user_ids))
-    destinations.extend(Destination(thread_id=tid) for tid in _check_threads(threads))
-    return destinations
+        entries.append(Destination(user_ids=user_ids))
+    entries.extend(Destination(thread_id=tid) for tid in _check_threads(threads))
+    return entries

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_dm.client import checks, lookups
 from airflow_provider_dm.client import login as login_flow
+from airflow_provider_dm.client import look_back as look_back_rule
+from airflow_provider_dm.client.device import Device
 from airflow_provider_dm.client.errors import InvalidInput, TwoFactorRequired
 from airflow_provider_dm.client.models import Thread, ThreadItem, User, to_micros
 from airflow_provider_dm.client.pagination import Listing, Page
@@ -19,6 +21,7 @@ from airflow_provider_dm.client.transport import DEFAULT_API_URL, DEFAULT_UPLOAD
 if TYPE_CHECKING:
     from airflow_provider_dm.client.broadcast import SendResult
     from airflow_provider_dm.client.destinations import Destination
+    from airflow_provider_dm.client.thread_actions import ActionResult
     from airflow_provider_dm.client.upload import Upload
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,10 @@ class DirectClient:
     instead of that login (with this client), e.g. to take turns with other processes and
     ``adopt`` a session one of them stored. ``send_interval`` paces sends; ``budget`` is called
     before every request that creates something (see ``Transport.before_create``).
+
+    ``device`` is the phone to present (default: ``DEFAULT_DEVICE`` for a new state). A
+    restored session keeps the device it logged in with; a different ``device`` is logged as a
+    warning and applies at the next login, with the same identity ids.
     """
 
     def __init__(
@@ -63,6 +70,7 @@ class DirectClient:
         retry_attempts: int = 4,
         retry_max_wait: float = 30.0,
         retry_total: float = 60.0,
+        device: Device | None = None,
     ) -> None:
         self.transport = Transport(
             api_url,
@@ -77,6 +85,9 @@ class DirectClient:
             retry_total=retry_total,
         )
         self.media_route = media_route
+        self.device = device
+        if device is not None:
+            self._take_device(device)
         self.credentials = credentials
         self.on_login = on_login
         self.transport.budget = budget
@@ -110,6 +121,8 @@ class DirectClient:
 
         Raises ``BadPassword``, ``InvalidUser``, ``TwoFactorRequired`` or ``ChallengeRequired``.
         """
+        if self.device is not None:
+            self.state.use_device(self.device)
         login_flow.login(self.transport, username, password, totp_secret)
         return self._logged_in()
 
@@ -142,6 +155,18 @@ class DirectClient:
         finally:
             state.clear_session()
 
+    def _take_device(self, device: Device) -> None:
+        state = self.state
+        if not state.logged_in:
+            state.use_device(device)
+        elif state.device != device.to_dict():
+            log.warning(
+                "The device settings differ from the ones the stored session of %s logged in "
+                "with; the session keeps its device (same uuid, android id and phone id) and "
+                "the new settings apply at the next login",
+                state.username,
+            )
+
     def _logged_in(self) -> SessionState:
         if self.on_login is not None:
             self.on_login(self.state)
@@ -168,6 +193,11 @@ class DirectClient:
         """The pk of ``username`` (with or without ``@``; ``NotFound`` when there is no such
         user)."""
         return int(lookups.user_id_for(self.transport, username))
+
+    def lookup_user(self, username: str) -> User:
+        """The user named ``username`` (with or without ``@``; ``NotFound`` when there is
+        none)."""
+        return User.parse(lookups.user_info(self.transport, username))
 
     # -- reading --------------------------------------------------------------------------
 
@@ -202,7 +232,8 @@ class DirectClient:
         endpoint = "direct_v2/pending_inbox/" if pending else "direct_v2/inbox/"
         answer = self.transport.api("GET", endpoint, params=params)
         inbox = answer.get("inbox") if isinstance(answer.get("inbox"), dict) else {}
-        threads = tuple(Thread.parse(t) for t in inbox.get("threads") or [] if isinstance(t, dict))
+        listed = inbox.get("threads") if isinstance(inbox.get("threads"), list) else []
+        threads = tuple(Thread.parse(t) for t in listed if isinstance(t, dict))
         cursor_out = inbox.get("oldest_cursor")
         return Page(
             threads,
@@ -260,17 +291,7 @@ class DirectClient:
         self, thread_id: str, cursor: str | None = None, *, page_size: int = 20
     ) -> Page[ThreadItem]:
         """One page of a thread's items, newest first, with the thread itself in ``raw``."""
-        tid = checks.thread_id(thread_id)
-        params: dict[str, Any] = {"visual_message_return_type": "unseen", "limit": page_size}
-        if cursor:
-            params.update(cursor=cursor, direction="older")
-        answer = self.transport.api("GET", f"direct_v2/threads/{tid}/", params=params)
-        thread = answer.get("thread") if isinstance(answer.get("thread"), dict) else {}
-        items = tuple(ThreadItem.parse(i) for i in thread.get("items") or [] if isinstance(i, dict))
-        cursor_out = thread.get("oldest_cursor")
-        return Page(
-            items, str(cursor_out) if cursor_out else None, bool(thread.get("has_older")), answer
-        )
+        return look_back_rule.thread_page(self.transport, thread_id, cursor, page_size=page_size)
 
     def get_thread(self, thread_id: str, *, page_size: int = 20) -> Thread:
         """A thread with its newest ``page_size`` items (``NotFound`` for an unknown id)."""
@@ -322,26 +343,86 @@ class DirectClient:
         return Thread.parse(thread) if thread is not None else None
 
     def find_sent(
-        self, destination: Destination | str, client_context: str, *, look_back: int = 50
+        self,
+        destination: Destination | str,
+        client_context: str,
+        *,
+        since: datetime | None = None,
+        look_back: int = look_back_rule.MAX_PAGES,
     ) -> SendResult | None:
-        """The earlier send with ``client_context`` among the newest ``look_back`` items of the
-        destination's thread, as an ``already_sent`` result; None when it is not there (or the
-        conversation does not exist yet). Pages through the thread like every read."""
+        """The earlier send with ``client_context`` in the destination's thread, as an
+        ``already_sent`` result; None when it is not there (or the conversation does not exist
+        yet). Pages back until items older than ``since`` less the clock-skew allowance (no
+        time bound when None), at most ``look_back`` pages (``client.look_back``)."""
         from airflow_provider_dm.client.broadcast import SendResult, thread_for
         from airflow_provider_dm.client.destinations import Destination
 
         if isinstance(destination, str):
             destination = Destination.parse(destination)
-        checks.positive_int(look_back, "look_back")
+        _moment("since", since)
+        bound = (
+            look_back_rule.LookBack.from_start(since, max_pages=look_back)
+            if since is not None
+            else look_back_rule.LookBack(max_pages=look_back)
+        )
         thread_id = thread_for(self.transport, destination)
         if thread_id is None:
             return None
-        for item in self.iter_thread_items(thread_id, max_items=look_back):
-            if item.raw.get("client_context") == client_context:
-                return SendResult(
-                    str(destination), thread_id, item.item_id, client_context, "already_sent"
-                )
-        return None
+        search = look_back_rule.find_earlier(self.transport, thread_id, client_context, bound)
+        if search.item is None:
+            return None
+        return SendResult(
+            str(destination), thread_id, search.item.item_id, client_context, "already_sent"
+        )
+
+    # -- thread actions (delegated) --------------------------------------------------------
+
+    def mark_seen(self, thread_id: str, item_id: str | None = None) -> ActionResult:
+        """Mark a thread seen up to ``item_id`` (default: its newest item)."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.mark_seen(self.transport, thread_id, item_id)
+
+    def react(
+        self, thread_id: str, item_id: str, emoji: str = "❤️", *, remove: bool = False
+    ) -> ActionResult:
+        """React to an item (``remove``: take the reaction back)."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.react(self.transport, thread_id, item_id, emoji, remove=remove)
+
+    def unsend(self, thread_id: str, item_id: str, *, field: str = "item_id") -> ActionResult:
+        """Unsend one of our own items (an item already gone is ``already_done``)."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.unsend(self.transport, thread_id, item_id, field=field)
+
+    def approve(self, thread_ids: Sequence[str], *, bulk: bool = True) -> list[ActionResult]:
+        """Approve message requests (those no longer pending are ``already_done``)."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.approve(self.transport, thread_ids, bulk=bulk)
+
+    def decline(self, thread_ids: Sequence[str], *, bulk: bool = True) -> list[ActionResult]:
+        """Decline message requests (those no longer pending are ``already_done``)."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.decline(self.transport, thread_ids, bulk=bulk)
+
+    def create_group(
+        self, user_ids: Sequence[int | str], title: str | None = None, *, reuse: bool = True
+    ) -> ActionResult:
+        """Create a group thread (``reuse``: a thread with exactly these people is kept)."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.create_group(self.transport, user_ids, title, reuse=reuse)
+
+    def update_thread(self, thread_id: str, **changes: Any) -> dict[str, str]:
+        """Rename, add people, mute/unmute, hide or leave; see
+        ``client.thread_actions.update_thread``."""
+        from airflow_provider_dm.client import thread_actions
+
+        return thread_actions.update_thread(self.transport, thread_id, **changes)
 
     # -- sending (delegated) -------------------------------------------------------------
 

@@ -201,7 +201,8 @@ class TwoFactorRequired(LoginFailed):
     blocks_account = True
 
     def __init__(self, message: str, **kwargs: Any) -> None:
-        info = (kwargs.get("payload") or {}).get("two_factor_info") or {}
+        info = (kwargs.get("payload") or {}).get("two_factor_info")
+        info = info if isinstance(info, dict) else {}
         self.identifier = str(info.get("two_factor_identifier") or "")
         self.username = str(info.get("username") or "")
         self.totp_enabled = bool(info.get("totp_two_factor_on"))
@@ -221,7 +222,8 @@ class ChallengeRequired(LoginFailed):
     @property
     def api_path(self) -> str:
         """Where the challenge is answered, e.g. ``/challenge/123/abc/``."""
-        return str((self.payload.get("challenge") or {}).get("api_path") or "")
+        challenge = self.payload.get("challenge")
+        return str(challenge.get("api_path") or "") if isinstance(challenge, dict) else ""
 
 
 class CheckpointRequired(ChallengeRequired):

@@ -402,16 +402,7 @@ class GraphClient:
                 if exc.account_action:
                     raise
                 results.append(
-                    SendResult(
-                        str(destination),
-                        destination.thread_id,
-                        None,
-                        str(token or ""),
-                        "failed",
-                        str(exc),
-                        type(exc).__name__,
-                        exc.retryable,
-                    )
+                    SendResult.failed(destination, str(token or ""), exc, destination.thread_id)
                 )
         return results
 

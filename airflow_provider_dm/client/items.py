@@ -10,6 +10,7 @@ and ``"classic"`` (``configure_photo`` / ``configure_video`` / ``share_voice`` a
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
@@ -28,6 +29,10 @@ class Upload(Protocol):
 
 
 MAX_TEXT_LENGTH = 1000
+# C0 controls but tab, newline and carriage return, and DEL: never part of a message.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters that show nothing: a text made only of them is empty.
+_INVISIBLE = ("Cc", "Cf", "Zs", "Zl", "Zp")
 MEDIA_SHARE_TYPES = ("photo", "video")
 
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
@@ -53,10 +58,20 @@ class BroadcastSpec:
 def _check_text(text: Any, name: str = "text") -> str:
     if not isinstance(text, str):
         raise InvalidInput(name, f"must be a string, got {type(text).__name__}")
-    if not text.strip():
-        raise InvalidInput(name, "is empty")
     if len(text) > MAX_TEXT_LENGTH:
         raise InvalidInput(name, f"is {len(text)} characters long; the limit is {MAX_TEXT_LENGTH}")
+    if all(unicodedata.category(char) in _INVISIBLE for char in text):
+        raise InvalidInput(name, "is empty (nothing visible)")
+    control = _CONTROL.search(text)
+    if control:
+        code = f"U+{ord(control.group()):04X}"
+        raise InvalidInput(name, f"holds the control character {code} at {control.start()}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput(
+            name, f"holds a lone surrogate at {exc.start}, not valid Unicode"
+        ) from None
     return text
 
 

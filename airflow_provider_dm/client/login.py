@@ -16,6 +16,7 @@ from airflow_provider_dm.client.errors import (
     InvalidInput,
     InvalidUser,
     LoginFailed,
+    ResponseError,
     TwoFactorRequired,
 )
 from airflow_provider_dm.client.password import encrypt_password
@@ -117,10 +118,18 @@ def _logged_in(transport: Transport, answer: dict[str, Any], username: str) -> d
     state = transport.state
     if not state.authorization:
         raise DirectError("the login answer carried no session token", endpoint="accounts/login/")
-    user = answer.get("logged_in_user") or {}
-    state.username = str(user.get("username") or username)
-    if user.get("pk") is not None:
-        state.user_id = int(user["pk"])
+    user = answer.get("logged_in_user")
+    user = user if isinstance(user, dict) else {}
+    pk = user.get("pk")
+    if pk is not None and not (isinstance(pk, (int, str)) and str(pk).strip().isdecimal()):
+        raise ResponseError(
+            f"the login answer's user id is not a number: {str(pk)[:40]!r}",
+            endpoint="accounts/login/",
+        )
+    name = user.get("username")
+    state.username = name.strip() if isinstance(name, str) and name.strip() else username
+    if pk is not None:
+        state.user_id = int(str(pk).strip())
     state.logged_in_at = time.time()
     return user
 

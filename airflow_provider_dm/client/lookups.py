@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_dm.client.checks import numeric_id, username
-from airflow_provider_dm.client.errors import NotFound
+from airflow_provider_dm.client.checks import is_username, numeric_id, username
+from airflow_provider_dm.client.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client.transport import Transport
@@ -17,15 +17,20 @@ if TYPE_CHECKING:
 PARTICIPANTS = "direct_v2/threads/get_by_participants/"
 
 
-def user_id_for(transport: Transport, name: str, field: str = "username") -> str:
-    """The user id of ``name`` (with or without ``@``); ``NotFound`` when there is none."""
+def user_info(transport: Transport, name: str, field: str = "username") -> dict[str, Any]:
+    """The raw user named ``name`` (with or without ``@``); ``NotFound`` when there is none."""
     clean = username(name, field)
     endpoint = f"users/{clean}/usernameinfo/"
     answer = transport.api("GET", endpoint)
     user = answer.get("user") if isinstance(answer.get("user"), dict) else {}
     if not user.get("pk"):
         raise NotFound(f"no user named {clean}", endpoint=endpoint)
-    return numeric_id(user["pk"], field)
+    return user
+
+
+def user_id_for(transport: Transport, name: str, field: str = "username") -> str:
+    """The user id of ``name`` (with or without ``@``); ``NotFound`` when there is none."""
+    return numeric_id(user_info(transport, name, field)["pk"], field)
 
 
 def thread_with(transport: Transport, user_ids: Sequence[str | int]) -> dict[str, Any] | None:
@@ -41,3 +46,23 @@ def thread_with(transport: Transport, user_ids: Sequence[str | int]) -> dict[str
     if answer.get("thread_id"):
         return answer
     return None
+
+
+def user_ids(
+    refs: Any, field: str, user_id_for: Callable[[str], int], *, optional: bool = False
+) -> list[int]:
+    """``refs`` (user ids and ``"@username"``s, or one of them) as ids, each name looked up
+    with ``user_id_for``; every entry is checked before the first lookup."""
+    if refs is None or refs == "" or refs == []:
+        if optional:
+            return []
+        raise InvalidInput(field, "must name at least one user")
+    if isinstance(refs, (str, int)):
+        refs = [refs]
+    if not isinstance(refs, Sequence):
+        raise InvalidInput(field, f"must be a list of user ids or @usernames, got {refs!r}")
+    clean: list[str | int] = []
+    for n, ref in enumerate(refs):
+        name = f"{field}[{n}]"
+        clean.append(username(ref, name) if is_username(ref) else int(numeric_id(ref, name)))
+    return [user_id_for(ref) if isinstance(ref, str) else ref for ref in clean]

@@ -1,11 +1,5 @@
-"""Media preparation before upload: photos re-encoded to the JPEG Direct accepts, and the
-duration and frame size of an MP4 read from its boxes.
-
-The MP4 reader is a few dozen lines over ``ftyp``, ``moov/mvhd`` and ``trak/tkhd`` that seeks
-from box header to box header, so a file of any size costs a handful of small reads. That is
-all the upload needs (duration, width, height); a decoding library such as PyAV would add a
-binary dependency with FFmpeg inside for no extra fact we use.
-"""
+"""Photo preparation before upload: any still image re-encoded to the JPEG Direct accepts.
+Videos are read from their boxes in ``mp4`` and checked in ``video_limits``."""
 
 from __future__ import annotations
 
@@ -15,10 +9,9 @@ import math
 import os
 import struct
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
@@ -41,16 +34,6 @@ class PreparedPhoto:
     jpeg: bytes
     width: int
     height: int
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    """What the upload declares about an MP4: duration, displayed size, file size."""
-
-    duration_ms: int
-    width: int
-    height: int
-    bytes: int
 
 
 def _open_source(source: Any, field: str) -> IO[bytes]:
@@ -216,105 +199,3 @@ def prepare_photo(
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=quality)
     return PreparedPhoto(jpeg=buffer.getvalue(), width=out_w, height=out_h)
-
-
-def _boxes(handle: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """(type, payload start, box end) of each box in ``[start, end)``, by seeking."""
-    position = start
-    while position + 8 <= end:
-        handle.seek(position)
-        header = handle.read(8)
-        if len(header) < 8:
-            return
-        size, kind = struct.unpack(">I4s", header)
-        payload = position + 8
-        if size == 1:
-            large = handle.read(8)
-            if len(large) < 8:
-                return
-            size = struct.unpack(">Q", large)[0]
-            payload += 8
-        elif size == 0:
-            size = end - position
-        if size < payload - position or position + size > end:
-            raise InvalidInput("path", f"MP4 box {kind!r} at byte {position} is malformed")
-        yield kind, payload, position + size
-        position += size
-
-
-def _child(handle: BinaryIO, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    for found, payload, box_end in _boxes(handle, start, end):
-        if found == kind:
-            return payload, box_end
-    return None
-
-
-def _read_at(handle: BinaryIO, offset: int, length: int) -> bytes:
-    handle.seek(offset)
-    data = handle.read(length)
-    if len(data) < length:
-        raise InvalidInput("path", "MP4 ends inside a box header")
-    return data
-
-
-def _duration_ms(handle: BinaryIO, mvhd: int) -> int:
-    version = _read_at(handle, mvhd, 1)[0]
-    if version == 1:
-        timescale, duration = struct.unpack(">IQ", _read_at(handle, mvhd + 20, 12))
-    else:
-        timescale, duration = struct.unpack(">II", _read_at(handle, mvhd + 12, 8))
-    if timescale == 0:
-        raise InvalidInput("path", "MP4 movie header has a zero timescale")
-    return round(duration * 1000 / timescale)
-
-
-def _video_size(handle: BinaryIO, trak: tuple[int, int]) -> tuple[int, int] | None:
-    """The displayed size of a video track (rotation applied), or None for other tracks."""
-    mdia = _child(handle, *trak, b"mdia")
-    if mdia is not None:
-        hdlr = _child(handle, *mdia, b"hdlr")
-        if hdlr is not None and _read_at(handle, hdlr[0] + 8, 4) != b"vide":
-            return None
-    tkhd = _child(handle, *trak, b"tkhd")
-    if tkhd is None:
-        return None
-    version = _read_at(handle, tkhd[0], 1)[0]
-    matrix_at = tkhd[0] + (52 if version == 1 else 40)
-    a, b = struct.unpack(">ii", _read_at(handle, matrix_at, 8))
-    width, height = struct.unpack(">II", _read_at(handle, matrix_at + 36, 8))
-    width, height = width >> 16, height >> 16
-    if width == 0 or height == 0:
-        return None
-    if a == 0 and b != 0:
-        width, height = height, width
-    return width, height
-
-
-def read_mp4(path: str | os.PathLike[str], *, field: str = "path") -> VideoInfo:
-    """Duration, displayed width/height and size of an MP4, read by seeking (no decoding)."""
-    file = Path(path)
-    if not file.is_file():
-        raise InvalidInput(field, f"no such file: {file}")
-    size = file.stat().st_size
-    try:
-        with file.open("rb") as handle:
-            head = handle.read(8)
-            if len(head) < 8 or head[4:8] != b"ftyp":
-                raise InvalidInput(field, "is not an MP4 file (it does not start with an ftyp box)")
-            moov = _child(handle, 0, size, b"moov")
-            if moov is None:
-                raise InvalidInput(field, "MP4 has no moov box (an incomplete recording?)")
-            mvhd = _child(handle, *moov, b"mvhd")
-            if mvhd is None:
-                raise InvalidInput(field, "MP4 has no movie header (mvhd)")
-            duration_ms = _duration_ms(handle, mvhd[0])
-            for kind, payload, box_end in _boxes(handle, *moov):
-                if kind == b"trak":
-                    shown = _video_size(handle, (payload, box_end))
-                    if shown is not None:
-                        return VideoInfo(duration_ms, shown[0], shown[1], size)
-    except InvalidInput as exc:
-        if exc.field == field:
-            raise
-        raise InvalidInput(field, exc.problem) from None
-    raise InvalidInput(field, "MP4 has no video track")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from airflow_provider_dm.client.errors import InvalidInput
@@ -22,10 +23,17 @@ MediaItem = Photo | Video | Voice
 class CheckedMedia:
     """A media file validated before any request: its ``description`` (what would be uploaded:
     kind, width, height, duration_ms, bytes) and the ``source`` to upload (the prepared form,
-    so that it is not prepared twice)."""
+    so that it is not prepared twice), with the ``temporary`` file it may live in (a video's
+    transcode), removed by ``discard`` once the upload is done."""
 
     description: dict[str, Any]
     source: Any
+    temporary: Path | None = None
+
+    def discard(self) -> None:
+        """Remove the temporary file, if there is one."""
+        if self.temporary is not None:
+            self.temporary.unlink(missing_ok=True)
 
 
 def _described(kind: str, width: Any, height: Any, duration_ms: Any, size: int) -> dict[str, Any]:
@@ -47,12 +55,14 @@ def _check_photo(source: Any, **options: Any) -> CheckedMedia:
     )
 
 
-def _check_video(source: Any, **options: Any) -> CheckedMedia:
-    from airflow_provider_dm.client.media import read_mp4
+def _check_video(source: Any, *, transcode: bool = False) -> CheckedMedia:
+    from airflow_provider_dm.client.transcode import prepare_video
 
-    info = read_mp4(source, field="path")
+    video = prepare_video(source, transcode=transcode, field="path")
+    info = video.info
     description = _described("video", info.width, info.height, info.duration_ms, info.bytes)
-    return CheckedMedia(description, source)
+    temporary = video.path if video.transcoded else None
+    return CheckedMedia(description, str(video.path), temporary)
 
 
 def _check_voice(source: Any, **options: Any) -> CheckedMedia:
@@ -65,13 +75,15 @@ def _check_voice(source: Any, **options: Any) -> CheckedMedia:
 @dataclass(frozen=True)
 class MediaKind:
     """One media kind: its upload endpoints and broadcast kinds per route, the preparation
-    options it takes, whether it may be read from a storage URL, its check (validation and
-    preparation, no request), the ``DirectClient`` method that uploads it, and its item."""
+    options its check takes (and which of them its client upload takes too), whether it may
+    be read from a storage URL, its check (validation and preparation, no request), the
+    ``DirectClient`` method that uploads it, and its item."""
 
     name: str
     item: type[MediaItem]
     upload_routes: Mapping[str, str]
     options: tuple[str, ...]
+    upload_options: tuple[str, ...]
     reads_urls: bool
     check: Callable[..., CheckedMedia]
     client_upload: str
@@ -82,8 +94,10 @@ class MediaKind:
         return self.item.BROADCASTS
 
     def upload(self, client: Any, source: Any, **options: Any) -> Any:
-        """Upload ``source`` (a path, or the prepared form from ``check``) with ``client``."""
-        return getattr(client, self.client_upload)(source, **options)
+        """Upload ``source`` (a path, or the prepared form from ``check``) with ``client``; of
+        ``options``, those the upload takes are passed on."""
+        taken = {name: value for name, value in options.items() if name in self.upload_options}
+        return getattr(client, self.client_upload)(source, **taken)
 
     def item_from_upload(self, upload: Any) -> MediaItem:
         """The item that sends an ``Upload`` of this kind (or its ``to_dict()``)."""
@@ -98,6 +112,7 @@ MEDIA_KINDS: dict[str, MediaKind] = {
             item=Photo,
             upload_routes={"attachment": "messenger_image", "classic": "rupload_igphoto"},
             options=("quality", "max_side"),
+            upload_options=("quality", "max_side"),
             reads_urls=True,
             check=_check_photo,
             client_upload="upload_photo",
@@ -106,7 +121,8 @@ MEDIA_KINDS: dict[str, MediaKind] = {
             name="video",
             item=Video,
             upload_routes={"attachment": "messenger_video", "classic": "rupload_igvideo"},
-            options=(),
+            options=("transcode",),
+            upload_options=(),
             reads_urls=False,
             check=_check_video,
             client_upload="upload_video",
@@ -116,6 +132,7 @@ MEDIA_KINDS: dict[str, MediaKind] = {
             item=Voice,
             upload_routes={"attachment": "messenger_audio", "classic": "rupload_igvideo"},
             options=(),
+            upload_options=(),
             reads_urls=False,
             check=_check_voice,
             client_upload="upload_voice",

@@ -11,7 +11,7 @@ import urllib.parse
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from airflow_provider_dm.client.device import DEFAULT_DEVICE, new_android_id, new_uuid
+from airflow_provider_dm.client.device import DEFAULT_DEVICE, Device, new_android_id, new_uuid
 
 FORMAT_VERSION = 1
 _IDENTITY = ("uuid", "android_id", "phone_id", "advertising_id", "user_agent")
@@ -34,8 +34,10 @@ class Credentials:
 class SessionState:
     """Device identity (created once, never regenerated) plus the session the server gave.
 
-    Every assignment bumps ``revision``, so the transport rebuilds its cached headers only
-    when something changed. ``user_id`` is the viewer's pk.
+    ``device`` is the phone, app build, locale, time zone and country the session logged in
+    with (``Device.to_dict()``), ``user_agent`` its rendering. Every assignment bumps
+    ``revision``, so the transport rebuilds its cached headers only when something changed.
+    ``user_id`` is the viewer's pk.
     """
 
     uuid: str = field(default_factory=new_uuid)
@@ -43,6 +45,7 @@ class SessionState:
     phone_id: str = field(default_factory=new_uuid)
     advertising_id: str = field(default_factory=new_uuid)
     user_agent: str = DEFAULT_DEVICE.user_agent
+    device: dict[str, Any] = field(default_factory=DEFAULT_DEVICE.to_dict)
     authorization: str | None = None
     user_id: int | None = None
     username: str | None = None
@@ -62,6 +65,19 @@ class SessionState:
     def logged_in(self) -> bool:
         """True when the state holds a bearer token (it may still have expired server-side)."""
         return bool(self.authorization)
+
+    @property
+    def device_profile(self) -> Device:
+        """The stored ``device`` as a ``Device``."""
+        return Device.from_dict(self.device)
+
+    def use_device(self, device: Device) -> None:
+        """Present ``device`` from now on; the identity ids (uuid, android id, phone id,
+        advertising id) stay."""
+        if self.device != device.to_dict():
+            self.device = device.to_dict()
+        if self.user_agent != device.user_agent:
+            self.user_agent = device.user_agent
 
     def clear_session(self) -> None:
         """Forget the bearer and routing hints; the device identity and username stay."""
@@ -116,6 +132,8 @@ class SessionState:
             values["user_id"] = int(values["user_id"])
         if not isinstance(values.get("routing", {}), dict):
             raise ValueError("session state has a malformed routing field")
+        if not isinstance(values.get("device", {}), dict):
+            raise ValueError("session state has a malformed device field")
         return cls(**values)
 
     def __repr__(self) -> str:

@@ -28,7 +28,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from airflow_provider_dm.client.device import APP_ID, BLOKS_VERSION_ID, CAPABILITIES, LOCALE
+from airflow_provider_dm.client.device import APP_ID, BLOKS_VERSION_ID, CAPABILITIES
 from airflow_provider_dm.client.errors import (
     LoginRequired,
     NetworkError,
@@ -37,6 +37,7 @@ from airflow_provider_dm.client.errors import (
     ResponseError,
     error_for,
 )
+from airflow_provider_dm.client.proxy import check_proxy
 from airflow_provider_dm.client.state import SessionState, user_id_from_bearer
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ class Transport:
         self.cookies = RequestsCookieJar()
         self._adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
         self.verify = _ca_bundle() if verify is True else verify
+        proxy = check_proxy(proxy or None)
         if proxy:
             self.proxies = {"http": proxy, "https": proxy}
         else:
@@ -206,6 +208,11 @@ class Transport:
         if not replayable:
             return call()
         return self._authenticated(call, retry=retry)
+
+    def retried(self, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run ``call`` (requests made with ``retry=False``) under this transport's retry
+        policy, for a caller that must act between attempts (e.g. look before sending again)."""
+        return self._retrying(call)
 
     def before_create(self, what: str) -> None:
         """Called before every request that creates something on the account (each send, each
@@ -349,6 +356,8 @@ class Transport:
         state = self.state
         revision = state.revision
         user = str(state.user_id) if state.user_id is not None else "0"
+        device = state.device_profile
+        locale = device.locale
         headers = {
             "User-Agent": state.user_agent,
             "X-IG-App-ID": APP_ID,
@@ -357,11 +366,11 @@ class Transport:
             "X-IG-Device-ID": state.uuid,
             "X-IG-Android-ID": state.android_id,
             "X-IG-Family-Device-ID": state.phone_id,
-            "X-IG-App-Locale": LOCALE,
-            "X-IG-Device-Locale": LOCALE,
-            "X-IG-Mapped-Locale": LOCALE,
-            "Accept-Language": LOCALE.replace("_", "-"),
-            "X-IG-Timezone-Offset": "0",
+            "X-IG-App-Locale": locale,
+            "X-IG-Device-Locale": locale,
+            "X-IG-Mapped-Locale": locale,
+            "Accept-Language": locale.replace("_", "-"),
+            "X-IG-Timezone-Offset": str(device.timezone_offset),
             "X-IG-WWW-Claim": state.www_claim or "0",
             "X-Bloks-Version-Id": BLOKS_VERSION_ID,
             "X-Bloks-Is-Layout-RTL": "false",

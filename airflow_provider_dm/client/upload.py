@@ -31,9 +31,10 @@ from airflow_provider_dm.client.errors import (
     ServerError,
     TranscodeNotFinished,
 )
-from airflow_provider_dm.client.media import PreparedPhoto, prepare_photo, read_mp4
+from airflow_provider_dm.client.media import PreparedPhoto, prepare_photo
 from airflow_provider_dm.client.media_kinds import MEDIA_KINDS
 from airflow_provider_dm.client.transport import compact_json
+from airflow_provider_dm.client.video_limits import check_video
 
 log = logging.getLogger(__name__)
 
@@ -294,9 +295,10 @@ def upload_video(
     resume_attempts: int = RESUME_ATTEMPTS,
 ) -> Upload:
     """Upload an MP4 in chunks, resuming after interruptions; on the classic route also
-    finish it, waiting out "Transcode not finished yet." with bounded backoff."""
+    finish it, waiting out "Transcode not finished yet." with bounded backoff. A file Direct
+    would refuse (truncated, not H.264/AAC, over the limits) is refused before any request."""
     media_route(route, "route")
-    info = read_mp4(path)
+    info = check_video(path)
     file = Path(path)
     transport.before_create("video upload")
     upload_id = _new_upload_id()
@@ -378,7 +380,7 @@ def _finish(
             "poster_frame_index": 0,
             "audio_muted": False,
         },
-        "timezone_offset": "0",
+        "timezone_offset": str(transport.state.device_profile.timezone_offset),
         "_uid": str(transport.state.user_id),
         "_uuid": identity["_uuid"],
         "device_id": identity["device_id"],

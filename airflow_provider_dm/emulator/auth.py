@@ -313,6 +313,13 @@ def handle_current_user(ctx: EmulatorState, req: Request) -> Response:
     return ok(user=user_full(user))
 
 
+def expire_session(ctx: EmulatorState, sessionid: str) -> None:
+    """End a session as the service does when it expires: every later request with its bearer
+    gets 403 `login_required` (the `expire_session` fault)."""
+    with ctx.store.lock:
+        ctx.store.db.execute("UPDATE sessions SET revoked = 1 WHERE sessionid = ?", (sessionid,))
+
+
 def handle_logout(ctx: EmulatorState, req: Request) -> Response:
     """`accounts/logout/`: revoke the session; the bearer header comes back empty."""
     ctx.store.db.execute("UPDATE sessions SET revoked = 1 WHERE sessionid = ?", (req.sessionid,))

@@ -4,7 +4,8 @@ Each kind validates its own fields and turns them into an item (`item_type` + pa
 the destinations are resolved (exactly one of `thread_ids` / `recipient_users`), and for each
 thread the item is added unless the sender's `client_context` (else `mutation_token`, else
 `offline_threading_id`) was already accepted there, in which case the original payload comes
-back and nothing is added. Video sent by `raven_attachment` with `view_mode=permanent` (the
+back and nothing is added (unless dedupe is switched off by `config`, to test clients that
+must not rely on it). Video sent by `raven_attachment` with `view_mode=permanent` (the
 default) and by `configure_video` is a `media` item with `media_type` 2; `view_mode` `once` or
 `replayable` makes a disappearing `raven_media` item.
 """
@@ -462,7 +463,7 @@ def handle_broadcast(ctx: EmulatorState, req: Request) -> Response:
             item_id_for(timestamp) if prepared.reaction is None else prepared.reaction["item_id"]
         )
         fresh = True
-        if token is not None:  # claim the token: one write; a read only for a repeated send
+        if token is not None and ctx.dedupe:  # claim the token; a read only for a repeat
             claim = db.execute(
                 "INSERT INTO sends (sender_pk, thread_id, token, item_id, timestamp)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",

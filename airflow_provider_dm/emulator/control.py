@@ -29,6 +29,10 @@ class EmulatorControl:
         """Every item the emulator accepted, oldest first."""
         return self._call("GET", "ledger")["items"]
 
+    def actions(self) -> list[dict]:
+        """Every thread action (seen, delete, approve, decline, ...), oldest first."""
+        return self._call("GET", "ledger")["actions"]
+
     def requests(self) -> list[dict]:
         """The request log (secrets redacted), oldest first."""
         return self._call("GET", "requests")["requests"]
@@ -43,8 +47,24 @@ class EmulatorControl:
         return self._call("GET", "faults")["faults"]
 
     def clear_faults(self) -> None:
-        """Remove every fault rule."""
+        """Remove every fault rule and turn random faults off."""
         self._call("DELETE", "faults")
+
+    def random_faults(self, seed: int, rate: float, **options: Any) -> dict:
+        """Make `rate` of the requests that need a session misbehave, drawn from `seed`;
+        options: `actions` (a list, or weights by action), `methods`, `paths` (prefixes),
+        `seconds` (slow answers), `retry_after` (429s). Returns the settings."""
+        return self._call("POST", "faults/random", {"seed": seed, "rate": rate, **options})[
+            "random"
+        ]
+
+    def stop_random_faults(self) -> None:
+        """Turn random faults off (the counts stay)."""
+        self._call("DELETE", "faults/random")
+
+    def fired_faults(self) -> dict[str, int]:
+        """How many faults fired since the last reset, by kind."""
+        return self._call("GET", "faults/fired")["fired"]
 
     def set_limit(self, username: str, max_sends: int, window_s: float) -> None:
         """Refuse `username`'s item-creating requests beyond `max_sends` per rolling `window_s`
@@ -76,17 +96,35 @@ class EmulatorControl:
         payload = {"thread_id": str(thread_id), "user_pk": int(user_pk), "text": text}
         return self._call("POST", "incoming", payload)["item"]
 
-    def configure(self, *, transcode_polls: int) -> None:
-        """Change run-time settings (how many upload_finish calls answer 202)."""
-        self._call("POST", "config", {"transcode_polls": transcode_polls})
+    def message_request(
+        self, username: str, text: str, to: str | None = None, *, followed: bool = False
+    ) -> dict:
+        """`username` starts a conversation with the account `to` (default the viewer): a
+        message request in its pending inbox (`followed`: the account follows `username`).
+        Returns `{thread_id, item}`."""
+        payload = {"username": username, "text": text, "followed": followed}
+        if to:
+            payload["to"] = to
+        body = self._call("POST", "message_request", payload)
+        return {"thread_id": body["thread_id"], "item": body["item"]}
+
+    def configure(self, *, transcode_polls: int | None = None, dedupe: bool | None = None) -> dict:
+        """Change run-time settings: how many upload_finish calls answer 202, whether a repeated
+        client_context is deduped; None leaves one as it is. Returns the settings."""
+        settings = {"transcode_polls": transcode_polls, "dedupe": dedupe}
+        body = self._call("POST", "config", {k: v for k, v in settings.items() if v is not None})
+        return {"transcode_polls": body["transcode_polls"], "dedupe": body["dedupe"]}
 
     def close(self) -> None:
         """Close the HTTP session."""
         self._session.close()
 
-    def graph_token(self, username: str = "airflow_demo", *, expires_in: int | None = None) -> dict:
-        """A Graph API token for an account: ``{access_token, ig_user_id, ...}``."""
-        payload: dict[str, Any] = {"username": username}
+    def graph_token(
+        self, username: str = "airflow_demo", *, expires_in: int | None = None, age: int = 0
+    ) -> dict:
+        """A Graph API token for an account, issued ``age`` seconds ago: ``{access_token,
+        ig_user_id, ...}``."""
+        payload: dict[str, Any] = {"username": username, "age": age}
         if expires_in is not None:
             payload["expires_in"] = expires_in
         return self._call("POST", "graph/token", payload)
@@ -94,3 +132,7 @@ class EmulatorControl:
     def graph_rates(self, **rates: Any) -> dict:
         """Change the Graph API's per-account call rates (``enabled=False`` turns them off)."""
         return self._call("POST", "graph/rates", rates)
+
+    def revoke_graph_token(self, token: str) -> None:
+        """Revoke a Graph API token (its next use answers code 190)."""
+        self._call("POST", "graph/token", {"revoke": token})

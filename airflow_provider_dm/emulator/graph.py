@@ -36,6 +36,7 @@ DETAIL_LIMIT = 20
 WINDOW_US = 24 * 3600 * 10**6
 HUMAN_AGENT_US = 7 * 24 * 3600 * 10**6
 TOKEN_SECONDS = 60 * 24 * 3600
+REFRESH_MIN_AGE = 24 * 3600
 TEXT_BYTES = 1000
 PAGE_SIZE = 25
 ATTACHMENT_TYPES = {"image": 1, "video": 2, "audio": 0, "file": 0}
@@ -105,20 +106,29 @@ def _iso(timestamp_us: int) -> str:
 
 
 def handle_token(ctx: EmulatorState, req: Request) -> Response:
-    """`POST /__emulator/graph/token` (JSON `{username, expires_in?}`): a long-lived token."""
+    """`POST /__emulator/graph/token` (JSON `{username, expires_in?, age?}`): a long-lived
+    token, issued `age` seconds ago (default 0); `{revoke: token}` revokes one."""
+    revoke = req.form.get("revoke")
+    if isinstance(revoke, str) and revoke:
+        with ctx.store.transaction() as db:
+            gone = db.execute("DELETE FROM graph_tokens WHERE token = ?", (revoke,)).rowcount
+        return Response({"revoked": gone, "status": "ok"})
     username = req.form.get("username")
     if not isinstance(username, str) or not username:
         raise ApiError(400, "Missing field: username")
     expires_in = req.form.get("expires_in", TOKEN_SECONDS)
     if not isinstance(expires_in, int) or isinstance(expires_in, bool):
         raise ApiError(400, "Invalid expires_in: an integer number of seconds is needed")
+    age = req.form.get("age", 0)
+    if not isinstance(age, int) or isinstance(age, bool) or age < 0:
+        raise ApiError(400, "Invalid age: a non-negative integer number of seconds is needed")
     with ctx.store.transaction() as db:
         row = db.execute(
             "SELECT pk, username FROM users WHERE username = ?", (username.lower(),)
         ).fetchone()
         if row is None:
             raise ApiError(400, f"Invalid username: no account {username!r}")
-        token = _issue(db, int(row["pk"]), expires_in)
+        token = _issue(db, int(row["pk"]), expires_in, age=age)
     return Response(
         {
             "access_token": token,
@@ -145,9 +155,9 @@ def handle_rates(ctx: EmulatorState, req: Request) -> Response:
     return Response({"enabled": rates.enabled, **rates.rates, "status": "ok"})
 
 
-def _issue(db: Any, user_pk: int, expires_in: int) -> str:
+def _issue(db: Any, user_pk: int, expires_in: int, *, age: int = 0) -> str:
     token = "IGAA" + secrets.token_urlsafe(48)
-    now = int(time.time())
+    now = int(time.time()) - age
     db.execute(
         "INSERT INTO graph_tokens (token, user_pk, issued_at, expires_at) VALUES (?, ?, ?, ?)",
         (token, user_pk, now, now + expires_in),
@@ -226,6 +236,14 @@ def _refresh(ctx: EmulatorState, req: Request, token: str | None) -> Response:
     if req.query.get("grant_type") != "ig_refresh_token":
         raise graph_error(400, 100, "Invalid parameter: grant_type must be ig_refresh_token")
     viewer = _viewer(ctx, token)
+    with ctx.store.lock:
+        issued = ctx.store.db.execute(
+            "SELECT issued_at FROM graph_tokens WHERE token = ?", (token,)
+        ).fetchone()["issued_at"]
+    if time.time() - int(issued) < REFRESH_MIN_AGE:
+        raise graph_error(
+            400, 100, "The access token is less than 24 hours old and cannot be refreshed yet"
+        )
     with ctx.store.transaction() as db:
         new = _issue(db, viewer, TOKEN_SECONDS)
     return Response({"access_token": new, "token_type": "bearer", "expires_in": TOKEN_SECONDS})

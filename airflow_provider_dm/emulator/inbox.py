@@ -14,7 +14,13 @@ import re
 import sqlite3
 
 from airflow_provider_dm.emulator import fields
-from airflow_provider_dm.emulator.shapes import item_json, media_json, user_full, user_short
+from airflow_provider_dm.emulator.shapes import (
+    compact,
+    item_json,
+    media_json,
+    user_full,
+    user_short,
+)
 from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.wire import (
     ApiError,
@@ -77,7 +83,19 @@ def thread_json(
         " JOIN users u ON u.pk = m.user_pk WHERE m.thread_id = ? ORDER BY m.rowid",
         (thread_id,),
     ).fetchall()
-    others = [user_short(u) for u in members if u["pk"] != viewer and not u["left_thread"]]
+    followed = {
+        r[0]
+        for r in db.execute(
+            "SELECT followee_pk FROM follows f JOIN members m ON m.user_pk = f.followee_pk"
+            " WHERE f.follower_pk = ? AND m.thread_id = ?",
+            (viewer, thread_id),
+        )
+    }
+    others = [
+        following(user_short(u), u["pk"] in followed)
+        for u in members
+        if u["pk"] != viewer and not u["left_thread"]
+    ]
     left = [user_short(u) for u in members if u["left_thread"]]
     creator = next((u for u in members if u["pk"] == row["creator_pk"]), None)
     is_group = bool(row["is_group"])
@@ -144,6 +162,12 @@ def thread_json(
         "last_permanent_item": item_json(newest_row, viewer) if newest_row is not None else None,
         "flagged": bool(row["flagged"]),
     }
+
+
+def following(user: JsonDict, followed: bool) -> JsonDict:
+    """`user` with `friendship_status.following` telling whether the viewer follows them."""
+    user["friendship_status"]["following"] = followed
+    return user
 
 
 def unseen_count(ctx: EmulatorState, viewer: int) -> int:
@@ -376,11 +400,28 @@ def handle_create_group(ctx: EmulatorState, req: Request) -> Response:
         thread_id = find_thread(ctx, {req.viewer, *others})
     if thread_id is None:
         thread_id = create_thread(ctx, req.viewer, others, title)
+        record_action(ctx, "create_group", thread_id, req.viewer, user_ids=others, title=title)
     thread = thread_json(ctx, member_thread(ctx, thread_id, req.viewer), req.viewer, limit=20)
     return Response({**thread, "thread": thread, "status": "ok"})
 
 
 # -- thread actions ---------------------------------------------------------------------------
+
+
+def record_action(
+    ctx: EmulatorState,
+    action: str,
+    thread_id: str,
+    user_pk: int,
+    item_id: str | None = None,
+    **detail: object,
+) -> None:
+    """Add one thread action to the ledger's `actions` (who did what to which thread)."""
+    ctx.store.db.execute(
+        "INSERT INTO actions (action, thread_id, user_pk, item_id, detail, timestamp)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (action, thread_id, user_pk, item_id, compact(detail), ctx.store.now_us()),
+    )
 
 
 def _set_member(ctx: EmulatorState, thread_id: str, viewer: int, assignment: str) -> None:
@@ -390,52 +431,63 @@ def _set_member(ctx: EmulatorState, thread_id: str, viewer: int, assignment: str
     )
 
 
-def _action(assignment: str):
+def _action(name: str, assignment: str):
     def handler(ctx: EmulatorState, req: Request) -> Response:
         assert req.viewer is not None
         member_thread(ctx, req.params["thread_id"], req.viewer)
         _set_member(ctx, req.params["thread_id"], req.viewer, assignment)
+        record_action(ctx, name, req.params["thread_id"], req.viewer)
         return ok()
 
-    handler.__doc__ = f"A thread action: sets `{assignment}` on the viewer's membership."
+    handler.__doc__ = f"`{name}`: sets `{assignment}` on the viewer's membership."
     return handler
 
 
-handle_approve = _action("pending = 0, hidden = 0")
-handle_decline = _action("hidden = 1")
-handle_hide = _action("hidden = 1")
-handle_mute = _action("muted = 1")
-handle_unmute = _action("muted = 0")
-handle_mark_unread = _action("marked_unread = 1")
-handle_leave = _action("left_thread = 1")
+APPROVE = "pending = 0, hidden = 0"
+DECLINE = "hidden = 1"
+handle_approve = _action("approve", APPROVE)
+handle_decline = _action("decline", DECLINE)
+handle_hide = _action("hide", "hidden = 1")
+handle_mute = _action("mute", "muted = 1")
+handle_unmute = _action("unmute", "muted = 0")
+handle_mark_unread = _action("mark_unread", "marked_unread = 1")
+handle_leave = _action("leave", "left_thread = 1")
 
 
-def handle_approve_multiple(ctx: EmulatorState, req: Request) -> Response:
-    """`direct_v2/threads/approve_multiple/`: approve each of `thread_ids`."""
+def _each_thread(ctx: EmulatorState, req: Request, name: str, assignment: str) -> Response:
     assert req.viewer is not None
     ids = fields.id_list(req.form, "thread_ids")
     if not ids:
         raise bad_request("Missing field: thread_ids")
     for thread_id in ids:
         member_thread(ctx, thread_id, req.viewer)
-        _set_member(ctx, thread_id, req.viewer, "pending = 0, hidden = 0")
+    for thread_id in ids:
+        _set_member(ctx, thread_id, req.viewer, assignment)
+        record_action(ctx, name, thread_id, req.viewer)
     return ok()
+
+
+def handle_approve_multiple(ctx: EmulatorState, req: Request) -> Response:
+    """`direct_v2/threads/approve_multiple/`: approve each of `thread_ids`."""
+    return _each_thread(ctx, req, "approve", APPROVE)
 
 
 def handle_decline_multiple(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/threads/decline_multiple/`: decline each of `thread_ids`."""
-    assert req.viewer is not None
-    for thread_id in fields.id_list(req.form, "thread_ids"):
-        member_thread(ctx, thread_id, req.viewer)
-        _set_member(ctx, thread_id, req.viewer, "hidden = 1")
-    return ok()
+    return _each_thread(ctx, req, "decline", DECLINE)
 
 
 def handle_decline_all(ctx: EmulatorState, req: Request) -> Response:
     """`direct_v2/threads/decline_all/`: decline every pending request."""
-    ctx.store.db.execute(
-        "UPDATE members SET hidden = 1 WHERE user_pk = ? AND pending = 1", (req.viewer,)
-    )
+    assert req.viewer is not None
+    rows = ctx.store.db.execute(
+        "SELECT thread_id FROM members WHERE user_pk = ? AND pending = 1 AND hidden = 0"
+        " AND left_thread = 0",
+        (req.viewer,),
+    ).fetchall()
+    for row in rows:
+        _set_member(ctx, row["thread_id"], req.viewer, DECLINE)
+        record_action(ctx, "decline", row["thread_id"], req.viewer)
     return ok()
 
 
@@ -460,6 +512,7 @@ def handle_seen(ctx: EmulatorState, req: Request) -> Response:
         " WHERE thread_id = ? AND user_pk = ?",
         (item["timestamp"], item["timestamp"], item["item_id"], thread_id, req.viewer),
     )
+    record_action(ctx, "seen", thread_id, req.viewer, item["item_id"])
     unseen = unseen_count(ctx, req.viewer)
     return ok(unseen_count=unseen, unseen_count_ts=ctx.store.now_us() // 1000)
 
@@ -473,6 +526,7 @@ def handle_delete_item(ctx: EmulatorState, req: Request) -> Response:
     if item["user_id"] != req.viewer:
         raise bad_request("Invalid item_id: only your own items can be deleted")
     ctx.store.db.execute("DELETE FROM items WHERE item_id = ?", (item["item_id"],))
+    record_action(ctx, "delete", thread_id, req.viewer, item["item_id"])
     return ok()
 
 
@@ -483,6 +537,7 @@ def handle_update_title(ctx: EmulatorState, req: Request) -> Response:
     member_thread(ctx, thread_id, req.viewer)
     title = fields.text(req.form, "title")
     ctx.store.db.execute("UPDATE threads SET title = ? WHERE thread_id = ?", (title, thread_id))
+    record_action(ctx, "update_title", thread_id, req.viewer, title=title)
     row = member_thread(ctx, thread_id, req.viewer)
     return ok(thread=thread_json(ctx, row, req.viewer, limit=20))
 
@@ -501,6 +556,7 @@ def handle_add_user(ctx: EmulatorState, req: Request) -> Response:
         [(thread_id, pk) for pk in pks],
     )
     ctx.store.db.execute("UPDATE threads SET is_group = 1 WHERE thread_id = ?", (thread_id,))
+    record_action(ctx, "add_user", thread_id, req.viewer, user_ids=pks)
     row = member_thread(ctx, thread_id, req.viewer)
     return ok(thread=thread_json(ctx, row, req.viewer, limit=20))
 

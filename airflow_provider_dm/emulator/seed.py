@@ -2,7 +2,8 @@
 
 Every seed has the three accounts of the contract; their common password is `demo-password`
 (the emulator's own fake accounts, not real ones). In `demo`, `erin_demo` only accepts message
-requests: a new thread that someone else starts with her lands in HER pending inbox.
+requests: a new thread that someone else starts with her lands in HER pending inbox. The
+viewer follows alice, bob and carol (`friendship_status.following` on thread users).
 """
 
 from __future__ import annotations
@@ -221,6 +222,10 @@ def _demo(store: Store, db: sqlite3.Connection, base: int) -> None:
     bob_photo = f"{MEDIA_PK_BASE + 200}_{bob}"
     me = VIEWER_PK
 
+    db.executemany(
+        "INSERT INTO follows (follower_pk, followee_pk) VALUES (?, ?)",
+        [(me, pk) for pk in (alice, bob, carol)],
+    )
     carol_thread = _thread(store, db, [me, carol])
     _items(db, carol_thread, base, [(me, "text", {"text": "Thanks for yesterday!"})])
 

@@ -1,16 +1,19 @@
 """The emulator's HTTP server: `Emulator`, the request handler, the routing table, body parsing.
 
 One port serves the API under `/api/v1/`, the upload routes and the admin API under
-`/__emulator/`. HTTP/1.1 keep-alive, every response with a Content-Length. Each request goes:
-route → body → header and session checks → fault rules → send limits → handler (in one
-SQLite transaction) → request log → response. Faults therefore hit only requests that passed
-those checks, and the log holds every request before its client sees the answer. The routing
-table marks the item-creating routes, whose requests the send limits count.
+`/__emulator/`. It binds to loopback unless told otherwise, and the admin API answers 403 to
+any caller that is not on this machine's loopback. HTTP/1.1 keep-alive, every response with
+a Content-Length. Each request goes: route → body → header and session checks → fault rules
+→ send limits → handler (in one SQLite transaction) → request log → response. Faults
+therefore hit only requests that passed those checks, and the log holds every request before
+its client sees the answer. The routing table marks the item-creating routes, whose requests
+the send limits count.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
 import re
@@ -166,10 +169,13 @@ ADMIN: dict[str, tuple[frozenset[str], Handler]] = {
     "ledger": (frozenset({"GET"}), admin.handle_ledger),
     "requests": (frozenset({"GET"}), admin.handle_requests),
     "faults": (frozenset({"GET", "POST", "DELETE"}), admin.handle_faults),
+    "faults/random": (frozenset({"GET", "POST", "DELETE"}), admin.handle_random_faults),
+    "faults/fired": (frozenset({"GET"}), admin.handle_fired_faults),
     "reset": (frozenset({"POST"}), admin.handle_reset),
     "seed": (frozenset({"GET"}), admin.handle_seed),
     "config": (frozenset({"GET", "POST"}), admin.handle_config),
     "incoming": (frozenset({"POST"}), admin.handle_incoming),
+    "message_request": (frozenset({"POST"}), admin.handle_message_request),
     "limits": (frozenset({"GET", "POST", "DELETE"}), admin.handle_limits),
     "graph/token": (frozenset({"POST"}), graph.handle_token),
     "graph/rates": (frozenset({"POST"}), graph.handle_rates),
@@ -361,11 +367,14 @@ class RequestHandler(StreamRequestHandler):
             if not route.public:
                 with ctx.store.lock:
                     auth.require_session(ctx, req)
-            fault = ctx.faults.take(method, path)
+            fault = ctx.faults.take(method, path, random_ok=not route.public)
             drop_after = False
+            slow_answer = 0.0
             if fault is not None:
                 if fault.action == "delay":
                     time.sleep(float(fault.params.get("seconds", 1)))
+                elif fault.action == "slow_answer":
+                    slow_answer = float(fault.params.get("seconds", 1))
                 elif fault.action == "drop_after":
                     drop_after = True
                 elif fault.action == "drop":
@@ -378,6 +387,8 @@ class RequestHandler(StreamRequestHandler):
                 elif fault.action == "media_needs_reupload":
                     raise _Answer(fault.reupload())
                 else:
+                    if fault.action == "expire_session" and req.sessionid is not None:
+                        auth.expire_session(ctx, req.sessionid)
                     error = fault.error()
                     assert error is not None
                     raise error
@@ -396,6 +407,8 @@ class RequestHandler(StreamRequestHandler):
                     response = route.handler(ctx, req)
             if drop_after:
                 raise DropConnection()
+            if slow_answer:
+                time.sleep(slow_answer)
         except _Answer as answer:
             response = answer.response
         except ApiError as error:
@@ -422,6 +435,8 @@ class RequestHandler(StreamRequestHandler):
         entry = ADMIN.get(name)
         try:
             body = self._read_body(req.body_length, req.chunked)
+            if not is_loopback(str(self.client_address[0])):
+                raise ApiError(403, "the admin API answers only this machine (loopback)")
             if entry is None:
                 raise ApiError(404, "Not Found")
             methods, handler = entry
@@ -514,6 +529,16 @@ class _Answer(Exception):
         self.response = response
 
 
+def is_loopback(address: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and IPv4-mapped loopback: the admin API's only callers."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool(ip.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
 class EmulatorHTTPServer(ThreadingHTTPServer):
     """A threading HTTP server that carries the emulator's context."""
 
@@ -527,7 +552,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
 
 class Emulator:
-    """The protocol emulator on one port; start/stop it, or use it as a context manager."""
+    """The protocol emulator on one port; start/stop it, or use it as a context manager.
+    ``dedupe=False`` starts it without its own dedupe of repeated ``client_context`` tokens."""
 
     def __init__(
         self,
@@ -537,12 +563,14 @@ class Emulator:
         port: int = 0,
         *,
         transcode_polls: int = 1,
+        dedupe: bool = True,
     ) -> None:
         self.db_path = Path(db_path)
         self.seed = check_seed(seed)
         self.host = host
         self.port = port
         self.transcode_polls = transcode_polls
+        self.dedupe = dedupe
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -559,7 +587,11 @@ class Emulator:
         store = Store(self.db_path)
         apply_seed(store, self.seed)
         ctx = EmulatorState(
-            store=store, faults=Faults(), seed=self.seed, transcode_polls=self.transcode_polls
+            store=store,
+            faults=Faults(),
+            seed=self.seed,
+            transcode_polls=self.transcode_polls,
+            dedupe=self.dedupe,
         )
         self._server = EmulatorHTTPServer((self.host, self.port), ctx)
         self._thread = threading.Thread(

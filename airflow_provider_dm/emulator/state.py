@@ -20,4 +20,5 @@ class EmulatorState:
     limits: Limits = field(default_factory=Limits)
     seed: str = "demo"
     transcode_polls: int = 1
+    dedupe: bool = True  # off: a repeated client_context adds the item again (`config`)
     graph_rates: GraphRates = field(default_factory=GraphRates)

@@ -30,6 +30,11 @@ CREATE TABLE users (
     totp_secret TEXT,
     new_threads_pending INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE follows (
+    follower_pk INTEGER NOT NULL,
+    followee_pk INTEGER NOT NULL,
+    PRIMARY KEY (follower_pk, followee_pk)
+) WITHOUT ROWID;
 CREATE TABLE sessions (
     sessionid TEXT PRIMARY KEY,
     user_pk INTEGER NOT NULL,
@@ -141,6 +146,15 @@ CREATE TABLE graph_attachments (
     type TEXT NOT NULL,
     url TEXT NOT NULL
 );
+CREATE TABLE actions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    action TEXT NOT NULL,                       -- seen | delete | approve | decline | hide | ...
+    thread_id TEXT NOT NULL,
+    user_pk INTEGER NOT NULL,
+    item_id TEXT,
+    detail TEXT NOT NULL DEFAULT '{}',
+    timestamp INTEGER NOT NULL
+);
 CREATE TABLE request_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at REAL NOT NULL,
@@ -156,6 +170,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 TABLES = [
     "users",
+    "follows",
     "sessions",
     "pending_logins",
     "threads",
@@ -165,6 +180,7 @@ TABLES = [
     "uploads",
     "sends",
     "ledger",
+    "actions",
     "graph_tokens",
     "graph_attachments",
     "request_log",

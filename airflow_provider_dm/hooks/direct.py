@@ -24,6 +24,7 @@ from airflow_provider_dm.client.errors import (
     MediaNeedsReupload,
     NotFound,
 )
+from airflow_provider_dm.client.proxy import proxy_secrets
 from airflow_provider_dm.hooks.account_block import AccountBlock
 from airflow_provider_dm.hooks.account_store import (
     AccountStore,
@@ -36,13 +37,17 @@ from airflow_provider_dm.hooks.send_budget import (
     BudgetWaitTooLong,
     SendBudget,
 )
-from airflow_provider_dm.hooks.session_store import VariableSessionStore
+from airflow_provider_dm.hooks.session_store import (
+    LEGACY_SESSION_VARIABLE,
+    VariableSessionStore,
+    default_session_key,
+)
 from airflow_provider_dm.hooks.settings import DirectSettings
 from airflow_provider_dm.provider_info import CONN_TYPE, DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client import DirectClient, SessionState
-    from airflow_provider_dm.client.destinations import Destination
+    from airflow_provider_dm.client.destinations import Destination, Unresolved
 
 
 class DirectHook(BaseHook):
@@ -52,7 +57,9 @@ class DirectHook(BaseHook):
 
     :param direct_conn_id: the ``instagram_direct`` connection.
     :param timeout: seconds per request.
-    :param proxy: an HTTP(S) proxy URL for every request.
+    :param proxy: a proxy URL for every request and upload: ``http://``, ``https://``,
+        ``socks5://`` or ``socks5h://`` (these two need the ``socks`` extra), with optional
+        ``user:password@``.
     :param send_interval: minimum seconds between two sends of this process.
     :param media_route: ``attachment`` or ``classic``.
     :param session_variable: the Variable that keeps the session.
@@ -114,9 +121,23 @@ class DirectHook(BaseHook):
             extra=conn.extra_dejson,
             overrides=self._overrides,
         )
-        for secret in (settings.password, settings.totp_secret, settings.proxy):
+        proxy = [settings.proxy, *proxy_secrets(settings.proxy)] if settings.proxy else []
+        for secret in (settings.password, settings.totp_secret, *proxy):
             if secret:
                 mask_secret(secret)
+        if settings.ignored_extras:
+            self.log.warning(
+                "Connection %s: ignoring extras this provider does not read: %s",
+                self.direct_conn_id,
+                ", ".join(settings.ignored_extras),
+            )
+        if not settings.verify_tls:
+            self.log.warning(
+                "Connection %s: verify_tls is off, so the service's TLS certificate is not "
+                "checked and anyone on the network path can read the session; turn it off "
+                "only for a test server",
+                self.direct_conn_id,
+            )
         return settings
 
     @property
@@ -149,13 +170,23 @@ class DirectHook(BaseHook):
 
     @cached_property
     def session_store(self) -> VariableSessionStore:
-        """The Variable that keeps this connection's session."""
-        return VariableSessionStore(self.settings.session_variable)
+        """The Variable that keeps this connection's session (with the default name, the former
+        default name is where an earlier release kept it)."""
+        key = self.settings.session_variable
+        conn_id = self.direct_conn_id
+        legacy = LEGACY_SESSION_VARIABLE.format(conn_id)
+        return VariableSessionStore(key, legacy if key == default_session_key(conn_id) else None)
 
     @cached_property
     def client(self) -> DirectClient:
-        """The client, restored from the stored session when there is one (no login yet)."""
-        return self._build_client(self._stored_state())
+        """The client, restored from the stored session when there is one (no login yet); a
+        session under the former default Variable name is moved to the new one first."""
+        state = self._stored_state()
+        if state is None and self.session_store.legacy_key is not None:
+            with self.account_store.login_lock():
+                if self.session_store.migrate():
+                    state = self._stored_state()
+        return self._build_client(state)
 
     def get_conn(self, *, ignore_block: bool = False) -> DirectClient:
         """The logged-in client. Fails at once when the account is marked blocked (unless
@@ -292,6 +323,7 @@ class DirectHook(BaseHook):
             on_login=self._on_login,
             reauthenticate=self._reauthenticate,
             budget=self._budget(),
+            device=settings.device,
         )
 
     def _on_login(self, state: SessionState) -> None:
@@ -316,12 +348,15 @@ class DirectHook(BaseHook):
 
         check_destinations(recipients, threads)
 
-    def destinations(self, client: Any, recipients: Any, threads: Any) -> list[Destination]:
-        """One destination per conversation, ``@names`` resolved through ``client``."""
-        from airflow_provider_dm.client.destinations import resolve_destinations
+    def destinations(
+        self, client: Any, recipients: Any, threads: Any
+    ) -> list[Destination | Unresolved]:
+        """One destination per conversation, ``@names`` resolved through ``client``; a
+        conversation naming a user the service does not know is kept as ``Unresolved``."""
+        from airflow_provider_dm.client.destinations import resolve_each
 
         resolver = client.user_id_for if client is not None else None
-        return resolve_destinations(recipients, threads, user_id_for=resolver)
+        return resolve_each(recipients, threads, user_id_for=resolver)
 
     def check_sendable(self, operator: str, item: dict[str, Any]) -> None:
         """Every item kind can be sent over the private API: nothing to refuse."""

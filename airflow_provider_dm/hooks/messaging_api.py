@@ -4,14 +4,15 @@ budget as the Direct hook (there is no login: the connection holds the access to
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.log import mask_secret
 
-from airflow_provider_dm.client.graph_errors import TokenInvalid
 from airflow_provider_dm.hooks.direct import DirectHook
 from airflow_provider_dm.hooks.messaging_settings import MessagingSettings
+from airflow_provider_dm.hooks.token_store import VariableTokenStore
 from airflow_provider_dm.provider_info import MESSAGING_CONN_TYPE, MESSAGING_DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
@@ -40,12 +41,14 @@ class MessagingApiHook(DirectHook):
 
     def __init__(self, direct_conn_id: str = MESSAGING_DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(direct_conn_id, **kwargs)
+        self._connection_token = ""
 
     @cached_property
     def settings(self) -> MessagingSettings:  # type: ignore[override]
         """The merged settings; the token and app secret are masked as soon as they are read."""
         conn = self.get_connection(self.direct_conn_id)
         overrides = {k: v for k, v in self._overrides.items() if k in _OVERRIDES}
+        self._connection_token = conn.password or ""
         settings = MessagingSettings.build(
             conn_id=self.direct_conn_id,
             login=conn.login,
@@ -57,6 +60,10 @@ class MessagingApiHook(DirectHook):
         for secret in (settings.access_token, settings.app_secret, settings.proxy):
             if secret:
                 mask_secret(secret)
+        stored = self.token_store.load(settings.access_token)
+        if stored is not None:
+            mask_secret(stored.access_token)
+            settings = replace(settings, access_token=stored.access_token)
         return settings
 
     @cached_property
@@ -114,29 +121,23 @@ class MessagingApiHook(DirectHook):
                 f" Instagram Messaging API {UNSENDABLE.get(str(kind), UNSENDABLE['media'])}"
             )
 
-    def refresh_token(self) -> int:
-        """Refresh the long-lived token (it must be at least 24 hours old) and store the new
-        one in the connection; returns its lifetime in seconds."""
-        from airflow.models.connection import Connection
-        from airflow.settings import Session
+    @cached_property
+    def token_store(self) -> VariableTokenStore:
+        """The Variable that keeps this connection's refreshed token."""
+        return VariableTokenStore(self.direct_conn_id)
 
+    def refresh_token(self) -> int:
+        """Refresh the long-lived token (the service wants it at least 24 hours old) and
+        keep the new one for every later task; returns its lifetime in seconds."""
         token, expires_in = self.get_conn().refresh_token()
         mask_secret(token)
-        with Session() as session:
-            conn = (
-                session.query(Connection)
-                .filter(Connection.conn_id == self.direct_conn_id)
-                .one_or_none()
-            )
-            if conn is None:
-                raise TokenInvalid(
-                    f"connection {self.direct_conn_id!r} is not in Airflow's database (a"
-                    " connection from an environment variable or a secrets backend cannot be"
-                    " updated here): store the new token there yourself"
-                )
-            conn.password = token
-            session.commit()
-        self.log.info("Stored the refreshed token in connection %s", self.direct_conn_id)
+        self.token_store.save(token, expires_in, self._connection_token)
+        self.log.info(
+            "Refreshed the access token of %s: valid for %d days, kept in Variable %s",
+            self.direct_conn_id,
+            expires_in // 86400,
+            self.token_store.key,
+        )
         return expires_in
 
 

@@ -3,11 +3,16 @@ defaults, with every extra coerced to its type (URI-form extras arrive as string
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow_provider_dm.client.checks import media_route as check_media_route
+from airflow_provider_dm.client.device import DEFAULT_DEVICE, Device
+from airflow_provider_dm.client.proxy import check_proxy
 from airflow_provider_dm.hooks.send_rate import (
     OFF,
     REAL_SERVICE_SEND_RATE,
@@ -15,16 +20,25 @@ from airflow_provider_dm.hooks.send_rate import (
     parse_duration,
     parse_send_rate,
 )
+from airflow_provider_dm.hooks.session_store import default_session_key
 from airflow_provider_dm.provider_info import (
     ATTACHMENT_UPLOAD_URL,
+    CONN_FIELDS,
     DEFAULT_API_URL,
     DEFAULT_UPLOAD_URL,
 )
 
-SESSION_VARIABLE = "instagram_direct_session__{}"
 FEEDBACK_COOLDOWN = 24 * 3600.0
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+# Every extra the provider reads: the form's fields, the API URL, and the device profile's.
+KNOWN_EXTRAS = frozenset(
+    {*CONN_FIELDS, "api_url", "device", "locale", "timezone_offset", "country"}
+)
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+_HOSTNAME = re.compile(
+    r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?"
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,8 @@ class DirectSettings:
     redis_conn_id: str | None = None
     state_dir: str | None = None
     feedback_cooldown: float = FEEDBACK_COOLDOWN
+    ignored_extras: tuple[str, ...] = ()
+    device: Device = DEFAULT_DEVICE
 
     @classmethod
     def build(
@@ -61,6 +77,7 @@ class DirectSettings:
         overrides: Mapping[str, Any],
     ) -> DirectSettings:
         """Merge the connection with hook kwargs (``None`` in ``overrides`` means unset)."""
+        ignored = unknown_extras(extra, conn_id)
         values = {k: v for k, v in extra.items() if v not in (None, "")}
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not login:
@@ -75,12 +92,11 @@ class DirectSettings:
             password=password or "",
             api_url=api_url,
             upload_url=_url(upload_url, "upload_url"),
-            proxy=values.get("proxy") or None,
+            proxy=check_proxy(_proxy(values.get("proxy"))),
             timeout=_number(values.get("timeout", 30.0), "timeout", minimum=0.001),
             send_interval=_number(values.get("send_interval", 0.0), "send_interval", minimum=0),
             totp_secret=values.get("totp_secret") or None,
-            session_variable=values.get("session_variable")
-            or f"instagram_direct_session__{conn_id}",
+            session_variable=values.get("session_variable") or default_session_key(conn_id),
             verify_tls=_boolean(values.get("verify_tls", True), "verify_tls"),
             media_route=media_route,
             dry_run=_boolean(values.get("dry_run", False), "dry_run"),
@@ -90,7 +106,28 @@ class DirectSettings:
             feedback_cooldown=parse_duration(
                 values.get("feedback_cooldown", FEEDBACK_COOLDOWN), "feedback_cooldown"
             ),
+            ignored_extras=tuple(ignored),
+            device=Device.from_settings(
+                values.get("device"),
+                locale=values.get("locale"),
+                timezone_offset=values.get("timezone_offset"),
+                country=values.get("country"),
+            ),
         )
+
+
+def unknown_extras(extra: Mapping[str, Any], conn_id: str) -> list[str]:
+    """The extras the provider does not read, sorted; a near miss of a known name (a typo:
+    ``proxi``, ``verify_ssl``) raises ``ValueError`` naming the closest valid name."""
+    unknown = sorted(str(key) for key in extra if key not in KNOWN_EXTRAS)
+    for key in unknown:
+        close = difflib.get_close_matches(key, sorted(KNOWN_EXTRAS), n=1, cutoff=0.6)
+        if close:
+            raise ValueError(
+                f"connection {conn_id!r}: extra {key!r} is not a setting of this provider; "
+                f"did you mean {close[0]!r}?"
+            )
+    return unknown
 
 
 def _url(value: str, name: str) -> str:
@@ -99,7 +136,44 @@ def _url(value: str, name: str) -> str:
         text = f"https://{text}"
     if not text.startswith(("http://", "https://")):
         raise ValueError(f"{name}: must be an http(s) URL, got {value!r}")
+    problem = _url_problem(text)
+    if problem:
+        raise ValueError(f"{name}: is not a URL ({problem}), got {value!r}")
     return text if text.endswith("/") else f"{text}/"
+
+
+def _proxy(value: Any) -> str | None:
+    """A proxy URL (``scheme://[user:pass@]host:port``); the value is a secret, so an error
+    describes it without quoting it."""
+    if value is None:
+        return None
+    text = str(value).strip() if isinstance(value, str) else ""
+    example = "e.g. http://user:pass@host:3128"
+    if "://" not in text or text.split("://", 1)[0].lower() not in PROXY_SCHEMES:
+        raise ValueError(f"proxy: must be a URL with a scheme of {PROXY_SCHEMES}, {example}")
+    problem = _url_problem(text)
+    if problem:
+        raise ValueError(f"proxy: is not a URL ({problem}), {example}")
+    return text
+
+
+def _url_problem(text: str) -> str | None:
+    """What makes ``text`` (with a scheme) unusable as a URL, or None."""
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        return "it holds a space or a control character"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        return str(exc)
+    host = parts.hostname or ""
+    if not host:
+        return "no host name"
+    if port == 0:
+        return "port 0"
+    if ":" not in host and not _HOSTNAME.fullmatch(host):
+        return f"{host!r} is not a host name"
+    return None
 
 
 def _api_url(url: str) -> str:

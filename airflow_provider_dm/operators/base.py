@@ -19,9 +19,11 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_dm.hooks.connection_type import hook_for
 from airflow_provider_dm.hooks.direct import DirectHook
+from airflow_provider_dm.operators.user_filter import FILTERS
 from airflow_provider_dm.provider_info import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
+    import jinja2
     from airflow.sdk import Context
 
 
@@ -45,6 +47,16 @@ class DirectHookMixin(BaseOperator):
     def hook_options(self) -> dict[str, Any]:
         """Keyword arguments of the hook besides the connection id (none by default)."""
         return {}
+
+    def render_template_fields(
+        self, context: Context, jinja_env: jinja2.Environment | None = None
+    ) -> None:
+        """Airflow's rendering, with the provider's filters (``instagram_user_id``) added to
+        the environment (the task runner passes the DAG's)."""
+        env = jinja_env if jinja_env is not None else self.get_template_env()
+        for name, function in FILTERS.items():
+            env.filters.setdefault(name, function)
+        super().render_template_fields(context, env)
 
     @cached_property
     def hook(self) -> DirectHook:

@@ -22,6 +22,8 @@ from typing import IO, Any
 
 PROGRESS_EVERY = 5.0
 _NONE_TEXTS = ("", "none", "null")
+# Kernel and device trees: never a place for an export.
+_SYSTEM_TREES = (Path("/proc"), Path("/sys"), Path("/dev"))
 
 
 def parse_since(value: Any, field: str = "since") -> datetime | None:
@@ -40,11 +42,40 @@ def parse_since(value: Any, field: str = "since") -> datetime | None:
 
 
 def output_path_value(value: Any) -> str | None:
-    """A rendered ``output_path``: None when empty, else the path or URL as a string."""
+    """A rendered ``output_path``: None when empty, else the path or URL, checked to be a
+    writable file place before the export starts (``ValueError`` naming ``output_path``)."""
     if value is None:
         return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"output_path: must be a path or URL, got {type(value).__name__}")
     text = str(value).strip()
-    return None if text.lower() in _NONE_TEXTS else text
+    if text.lower() in _NONE_TEXTS:
+        return None
+    if "\x00" in text:
+        raise ValueError("output_path: holds a NUL character")
+    if not is_url(text):
+        check_local_target(Path(text).expanduser())
+    return text
+
+
+def check_local_target(target: Path) -> None:
+    """Refuse a local export target that is a directory, lies in /proc, /sys or /dev, or
+    whose folder (or nearest existing ancestor) this process cannot write."""
+    resolved = target.resolve()
+    for tree in _SYSTEM_TREES:
+        if resolved == tree or tree in resolved.parents:
+            raise ValueError(f"output_path: {str(target)!r} is in {tree}, not a place for files")
+    if target.is_dir():
+        raise ValueError(f"output_path: {str(target)!r} is a directory; name a file in it")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise ValueError(f"output_path: {str(target)!r} is not writable")
+    folder = resolved.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ValueError(f"output_path: {str(folder)!r} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"output_path: the folder {str(folder)!r} is not writable")
 
 
 def _aware(moment: datetime) -> datetime:

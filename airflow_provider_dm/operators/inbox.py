@@ -110,7 +110,8 @@ class DirectFetchInboxOperator(DirectBaseOperator):
         if summaries is not None:
             return summaries
         self.log.info("Exported %d threads to %s", count, output_path)
-        newest = iso(threads.newest.last_activity_at) if threads.newest else None
+        # Nothing new: keep the previous mark, or the next run would fetch everything again.
+        newest = iso(threads.newest.last_activity_at) if threads.newest else iso(since)
         return {"path": output_path, "count": count, "newest_timestamp": newest}
 
 

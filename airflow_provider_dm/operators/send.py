@@ -3,10 +3,14 @@ partial failure; each subclass only builds its item.
 
 Exactly once: the ``client_context`` of each (dag_id, task_id, run_id, map_index, destination,
 item) is derived deterministically, so a retried or cleared task sends with the same token.
-On a retry (try_number > 1) the destination thread's newest items are searched for that token
-first; a hit is recorded as ``already_sent`` and not sent again (the server also dedupes a
-repeated token). One destination failing does not stop the others: the task fails at the end,
-naming the failed destinations, and its retry sends only what is missing.
+On a retry (try_number > 1: a failed try retried, or a cleared task) the destination thread is
+searched back by time for that token first (``client.look_back``: until before the dag run
+began, less 5 minutes of clock skew, at most ``look_back`` pages); a hit is recorded as
+``already_sent`` and not sent again, whatever arrived in the thread since. Within a try, a send
+whose answer was lost looks in the thread before it is repeated. One destination failing does
+not stop the others, nor does an ``@username`` the service does not know (its record names
+``recipients[i]``): the task fails at the end, naming the failed destinations, and its retry
+sends only what is missing.
 
 The XCom is one record per destination: ``{destination, thread_id, item_id, client_context,
 status, error, error_type, retryable}`` with status ``sent``, ``already_sent`` or ``failed``
@@ -19,6 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,6 +31,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_dm.client.checks import is_username, positive_int
 from airflow_provider_dm.client.client_context import derive_client_context
+from airflow_provider_dm.client.destinations import Unresolved
 from airflow_provider_dm.client.errors import DirectError, InvalidInput
 from airflow_provider_dm.client.items import (
     MEDIA_SHARE_TYPES,
@@ -35,11 +41,14 @@ from airflow_provider_dm.client.items import (
     Text,
 )
 from airflow_provider_dm.client.media_kinds import media_kind
+from airflow_provider_dm.client.models import to_micros
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.rendered import Coerce, check_literals, choice, rendered_values
 from airflow_provider_dm.operators.upload import (
     MAX_SIDE,
     QUALITY,
+    VIDEO_RENDERED,
+    CheckedMedia,
     _DirectUploadOperator,
     check_photo_options,
     inspect_media,
@@ -94,6 +103,20 @@ def _has_usernames(recipients: Any) -> bool:
     )
 
 
+def _unresolved_record(entry: Unresolved) -> dict[str, Any]:
+    """The failed record of a conversation naming an unknown user: nothing was sent to it."""
+    return {
+        "destination": str(entry),
+        "thread_id": None,
+        "item_id": None,
+        "client_context": None,
+        "status": "failed",
+        "error": entry.message,
+        "error_type": type(entry.error).__name__,
+        "retryable": False,
+    }
+
+
 class DirectSendBaseOperator(DirectBaseOperator):
     """Send one item to every destination, at most once each across retries; subclasses
     implement ``build_item`` (or ``plan``).
@@ -101,8 +124,9 @@ class DirectSendBaseOperator(DirectBaseOperator):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
@@ -151,11 +175,12 @@ class DirectSendBaseOperator(DirectBaseOperator):
         if hook.settings.dry_run:
             return self._dry_run(hook, plan, context)
         client = hook.get_conn()
-        destinations = self.hook.destinations(client, self.recipients, self.threads)
+        entries = self.hook.destinations(client, self.recipients, self.threads)
+        destinations = [e for e in entries if not isinstance(e, Unresolved)]
         tokens = {d: self._client_context(context, d, plan) for d in destinations}
         results: dict[Destination, SendResult] = {}
         if context["ti"].try_number > 1:
-            results.update(self._already_sent(client, tokens))
+            results.update(self._already_sent(client, tokens, first_try_began(context)))
         missing = [d for d in destinations if d not in results]
         item = plan.make(client) if missing else None
         for destination in missing:
@@ -170,7 +195,10 @@ class DirectSendBaseOperator(DirectBaseOperator):
                 result.thread_id,
                 result.item_id,
             )
-        records = [results[d].to_dict() for d in destinations]
+        records = [
+            _unresolved_record(e) if isinstance(e, Unresolved) else results[e].to_dict()
+            for e in entries
+        ]
         failed = [r for r in records if r["status"] == "failed"]
         if failed:
             listing = "; ".join(f"{r['destination']} ({r['error']})" for r in failed)
@@ -187,12 +215,14 @@ class DirectSendBaseOperator(DirectBaseOperator):
         )
 
     def _already_sent(
-        self, client: DirectClient, tokens: dict[Destination, str]
+        self, client: DirectClient, tokens: dict[Destination, str], since: datetime | None
     ) -> dict[Destination, SendResult]:
         found: dict[Destination, SendResult] = {}
         for destination, token in tokens.items():
             try:
-                earlier = client.find_sent(destination, token, look_back=self.look_back)
+                earlier = client.find_sent(
+                    destination, token, since=since, look_back=self.look_back
+                )
             except DirectError as exc:
                 self.log.warning(
                     "%s: could not look for an earlier send (%s); sending with the same "
@@ -210,6 +240,8 @@ class DirectSendBaseOperator(DirectBaseOperator):
         destinations = hook.destinations(client, self.recipients, self.threads)
         records = []
         for destination in destinations:
+            if isinstance(destination, Unresolved):
+                raise InvalidInput(destination.field, str(destination.error))
             records.append(
                 {
                     "destination": str(destination),
@@ -234,8 +266,9 @@ class DirectSendMessageOperator(DirectSendBaseOperator):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
@@ -263,8 +296,9 @@ class DirectSendLinkOperator(DirectSendBaseOperator):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
@@ -293,8 +327,9 @@ class DirectShareProfileOperator(DirectSendBaseOperator):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
@@ -322,8 +357,9 @@ class DirectShareMediaOperator(DirectSendBaseOperator):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
@@ -409,6 +445,15 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         by default."""
         return {}
 
+    def run(self, context: Context) -> list[dict[str, Any]]:
+        """Send as the base does, then remove the temporary transcode of ``path``, if any."""
+        self._checked: CheckedMedia | None = None
+        try:
+            return super().run(context)
+        finally:
+            if self._checked is not None:
+                self._checked.discard()
+
     def _upload_values(self) -> dict[str, Any] | None:
         """The whole upload dict when one was given (``upload``, or ``upload_id`` fed with a
         whole upload XCom), else None."""
@@ -461,10 +506,13 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
             raise InvalidInput("path", "give either path or an upload, not both")
         media_options = self.media_options()
         checked = inspect_media(self.kind, media_source(self.path, self.kind), **media_options)
+        self._checked = checked
         preview = {**checked.description, "path": str(self.path)}
         # A video's key keeps the photo defaults it held when videos took these options too,
         # so that a retry across that change derives the same client_context.
-        options = {"quality": QUALITY, "max_side": MAX_SIDE, **media_options}
+        taken = media_kind(self.kind).upload_options
+        chosen = {name: value for name, value in media_options.items() if name in taken}
+        options = {"quality": QUALITY, "max_side": MAX_SIDE, **chosen}
         key = json.dumps({"kind": self.kind, "path": str(self.path), **options}, sort_keys=True)
         return SendPlan(key, preview, lambda client: self._upload_and_build(client, checked.source))
 
@@ -472,6 +520,18 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         upload = upload_media(client, self.kind, source, **self.media_options())
         self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
         return media_kind(self.kind).item_from_upload(upload)
+
+
+def first_try_began(context: Context) -> datetime | None:
+    """The earliest moment known to precede the task's first try: the dag run's ``run_after``,
+    ``queued_at`` or ``start_date``, whichever is earliest (None when none is known)."""
+    dag_run = context.get("dag_run")
+    moments = [
+        moment
+        for name in ("run_after", "queued_at", "start_date")
+        if isinstance(moment := getattr(dag_run, name, None), datetime)
+    ]
+    return min(moments, key=to_micros) if moments else None
 
 
 def _upload_task(value: Any) -> tuple[Any, str | None]:
@@ -499,8 +559,9 @@ class DirectSendPhotoOperator(_DirectSendMediaOperator):
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
@@ -532,12 +593,19 @@ class DirectSendVideoOperator(_DirectSendMediaOperator):
         send then takes that task's whole result); a bare upload id (a template or a literal)
         works on the classic route, or on the attachment route with ``media_id`` (templated).
     :param media_id: the messenger media id of the upload (attachment route; templated).
-    :param path: a local MP4 to upload and send in one task (templated).
+    :param path: a local MP4 to upload and send in one task (templated); it is checked first
+        from its boxes (not truncated, H.264/AAC, within Direct's duration, size and frame
+        limits).
+    :param transcode: when the video at ``path`` has a codec, frame or file size outside the
+        limits, convert it to H.264/AAC (at most 1280 px, capped bitrate) in a temporary file
+        instead of refusing it; needs the ``airflow-provider-dm[video]`` extra (templated;
+        default False).
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).
-    :param look_back: how many of a destination thread's newest items a retried task searches
-        for its earlier send before sending again (default 50).
+    :param look_back: the most pages (of 20 items) a retried task reads back through a
+        destination's thread, looking for its earlier send until before the run began less
+        5 minutes, before sending again (default 50).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
     :param dry_run: render, validate, resolve usernames and prepare media, then return what
         would be sent without sending (None: the connection's ``dry_run`` extra decides).
@@ -546,14 +614,21 @@ class DirectSendVideoOperator(_DirectSendMediaOperator):
         ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
         would be sent.
 
-    It takes no ``quality`` or ``max_side``: a video is uploaded as it is.
+    It takes no ``quality`` or ``max_side``: a video is uploaded as it is, or transcoded.
     """
 
     kind = "video"
+    template_fields: Sequence[str] = (*_DirectSendMediaOperator.template_fields, "transcode")
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, transcode: Any = False, **kwargs: Any) -> None:
         refuse_photo_options(type(self).__name__, self.kind, kwargs)
         super().__init__(**kwargs)
+        self.transcode = transcode
+        check_literals(VIDEO_RENDERED, self)
+
+    def media_options(self) -> dict[str, Any]:
+        """``transcode``, rendered."""
+        return rendered_values(VIDEO_RENDERED, self)
 
 
 class DirectSendVoiceOperator(_DirectSendMediaOperator):

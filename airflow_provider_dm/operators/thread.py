@@ -119,14 +119,15 @@ class DirectFetchThreadOperator(DirectBaseOperator):
         if summaries is not None:
             return summaries
         self.log.info("Exported %d items of thread %s to %s", count, thread_id, output_path)
+        # Nothing new: keep the previous marks, or the next run would fetch everything again.
         newest = items.newest
-        newest_item_id = newest.item_id if newest else None
+        newest_item_id = newest.item_id if newest else since_item_id
         return {
             "path": output_path,
             "thread_id": thread_id,
             "count": count,
             "newest_item_id": newest_item_id,
-            "newest_timestamp": iso(newest.timestamp) if newest else None,
+            "newest_timestamp": iso(newest.timestamp) if newest else iso(since),
             # Deprecated: the former name of newest_item_id; removed in the next release.
             "newest_cursor": newest_item_id,
         }

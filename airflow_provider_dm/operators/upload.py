@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_dm.client.checks import positive_int
 from airflow_provider_dm.client.media_kinds import CheckedMedia, media_kind
 from airflow_provider_dm.operators.base import DirectBaseOperator
+from airflow_provider_dm.operators.rendered import check_literals, flag, rendered_values
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 QUALITY = 70
 MAX_SIDE = 1080
 PHOTO_OPTIONS = media_kind("photo").options
+# The video operators' templated option, and what its rendered value means.
+VIDEO_RENDERED = {"transcode": flag}
 
 
 def media_source(path: Any, kind: str) -> Any:
@@ -67,13 +70,14 @@ def check_photo_options(quality: Any, max_side: Any) -> None:
 
 def refuse_photo_options(operator: str, kind: str, kwargs: dict[str, Any]) -> None:
     """``TypeError`` at DAG parse when a video or voice operator is given ``quality`` or
-    ``max_side``: only a photo is re-encoded as a JPEG and resized."""
+    ``max_side``: only a photo is re-encoded as a JPEG and resized (a video is sent as it is
+    or transcoded with ``transcode=True``)."""
     taken = media_kind(kind).options
     given = [name for name in PHOTO_OPTIONS if name in kwargs and name not in taken]
     if given:
         raise TypeError(
             f"{operator} takes no {' or '.join(given)}: they apply to photos only "
-            f"(a {kind} is not re-encoded as a JPEG or resized)"
+            f"(a {kind} is not re-encoded as a JPEG)"
         )
 
 
@@ -98,16 +102,19 @@ class _DirectUploadOperator(DirectBaseOperator):
         hook = self.hook
         options = self.media_options()
         checked = inspect_media(self.kind, media_source(self.path, self.kind), **options)
-        if hook.settings.dry_run:
-            self.log.info("Dry run: would upload %s %s", self.kind, checked.description)
-            return {
-                "upload_id": None,
-                "media_id": None,
-                "route": hook.settings.media_route,
-                **checked.description,
-                "dry_run": True,
-            }
-        upload = upload_media(hook.get_conn(), self.kind, checked.source, **options)
+        try:
+            if hook.settings.dry_run:
+                self.log.info("Dry run: would upload %s %s", self.kind, checked.description)
+                return {
+                    "upload_id": None,
+                    "media_id": None,
+                    "route": hook.settings.media_route,
+                    **checked.description,
+                    "dry_run": True,
+                }
+            upload = upload_media(hook.get_conn(), self.kind, checked.source, **options)
+        finally:
+            checked.discard()
         self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
         return upload.to_dict()
 
@@ -143,10 +150,15 @@ class DirectUploadPhotoOperator(_DirectUploadOperator):
 
 
 class DirectUploadVideoOperator(_DirectUploadOperator):
-    """Upload an MP4 video in chunks, resuming after interruptions. It takes no ``quality`` or
-    ``max_side``: a video is uploaded as it is.
+    """Upload an MP4 video in chunks, resuming after interruptions. It is checked first from
+    its boxes (not truncated, H.264/AAC, within Direct's duration, size and frame limits). It
+    takes no ``quality`` or ``max_side``: a video is uploaded as it is, or transcoded.
 
     :param path: a local MP4 file (templated).
+    :param transcode: when the video's codec, frame or file size is outside the limits,
+        convert it to H.264/AAC (at most 1280 px, capped bitrate) in a temporary file instead
+        of refusing it; needs the ``airflow-provider-dm[video]`` extra (templated; default
+        False).
     :param dry_run: validate and describe the video without uploading (None: the connection's
         ``dry_run`` extra decides).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
@@ -156,10 +168,17 @@ class DirectUploadVideoOperator(_DirectUploadOperator):
     """
 
     kind = "video"
+    template_fields: Sequence[str] = (*_DirectUploadOperator.template_fields, "transcode")
 
-    def __init__(self, *, path: Any, **kwargs: Any) -> None:
+    def __init__(self, *, path: Any, transcode: Any = False, **kwargs: Any) -> None:
         refuse_photo_options(type(self).__name__, self.kind, kwargs)
         super().__init__(path=path, **kwargs)
+        self.transcode = transcode
+        check_literals(VIDEO_RENDERED, self)
+
+    def media_options(self) -> dict[str, Any]:
+        """``transcode``, rendered."""
+        return rendered_values(VIDEO_RENDERED, self)
 
 
 class DirectUploadVoiceOperator(_DirectUploadOperator):

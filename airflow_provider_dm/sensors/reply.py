@@ -56,8 +56,11 @@ class DirectReplySensor(DirectHookMixin, BaseSensorOperator):
     :return: the first reply after the mark, ``{thread_id, item_id, user_id, item_type, text,
         timestamp}`` (timestamp ISO-8601 UTC).
 
-    ``poke_interval``, ``timeout`` and ``mode`` are the ones of every Airflow sensor; a wait
-    that times out fails the task with a message naming the thread and the conditions.
+    Three ways to wait: ``deferrable=True`` hands the wait to the triggerer;
+    ``mode="poke"`` (the default) keeps the worker slot between looks; ``mode="reschedule"``
+    frees it and runs the task again ``poke_interval`` seconds later. ``poke_interval``,
+    ``timeout`` and ``mode`` are the ones of every Airflow sensor; a wait that times out fails
+    the task with a message naming the thread and the conditions.
     """
 
     template_fields: Sequence[str] = (

@@ -1,19 +1,16 @@
-"""Photo preparation and the MP4 box reader, on images made with Pillow and MP4s written
-box by box (no binary fixtures in the repository)."""
+"""Photo preparation, on images made with Pillow (no binary fixtures in the repository)."""
 
 from __future__ import annotations
 
 import io
-import tracemalloc
 from pathlib import Path
 
 import pytest
-from mp4_fixture import write_mp4
 from photo_fixtures import write_png_bomb
 from PIL import Image
 
 from airflow_provider_dm.client.errors import InvalidInput
-from airflow_provider_dm.client.media import MAX_PIXELS, _draft, prepare_photo, read_mp4
+from airflow_provider_dm.client.media import MAX_PIXELS, _draft, prepare_photo
 
 
 def _image_bytes(size: tuple[int, int], fmt: str = "JPEG", mode: str = "RGB", **save) -> bytes:
@@ -133,52 +130,3 @@ def test_bad_quality_is_refused() -> None:
     with pytest.raises(InvalidInput) as caught:
         prepare_photo(_image_bytes((10, 10)), quality=0)
     assert caught.value.field == "quality"
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "expected"),
-    [
-        ({}, (3000, 640, 360)),
-        ({"moov_first": True, "duration_ms": 12345, "timescale": 90000}, (12345, 640, 360)),
-        ({"version": 1, "width": 1920, "height": 1080}, (3000, 1920, 1080)),
-        ({"rotation": 90, "width": 1920, "height": 1080}, (3000, 1080, 1920)),
-    ],
-)
-def test_read_mp4(tmp_path: Path, kwargs: dict, expected: tuple[int, int, int]) -> None:
-    path = write_mp4(tmp_path / "v.mp4", **kwargs)
-    info = read_mp4(path)
-    assert (info.duration_ms, info.width, info.height) == expected
-    assert info.bytes == path.stat().st_size
-
-
-def test_read_mp4_of_1gib_costs_no_memory(tmp_path: Path) -> None:
-    path = write_mp4(tmp_path / "big.mp4", mdat_bytes=1 << 30, sparse=True)
-    tracemalloc.start()
-    info = read_mp4(path)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert info.bytes > 1 << 30
-    assert peak < 256 * 1024
-
-
-@pytest.mark.parametrize(
-    ("content", "words"),
-    [
-        (b"\x00\x00\x00\x10ftypqt  \x00\x00\x02\x00", "no moov box"),
-        (b"\x00\x00\x00\x18ftypqt  ", "malformed"),
-        (b"GIF89a" + bytes(100), "not an MP4"),
-        (b"", "not an MP4"),
-    ],
-)
-def test_bad_videos_are_refused(tmp_path: Path, content: bytes, words: str) -> None:
-    path = tmp_path / "bad.mp4"
-    path.write_bytes(content)
-    with pytest.raises(InvalidInput) as caught:
-        read_mp4(path)
-    assert caught.value.field == "path"
-    assert words in str(caught.value)
-
-
-def test_missing_video_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match="no such file"):
-        read_mp4(tmp_path / "absent.mp4")

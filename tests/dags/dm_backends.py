@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG
+from airflow.sdk import DAG, task
 
 from airflow_provider_dm.operators.inbox import DirectFetchInboxOperator
 from airflow_provider_dm.operators.send import (
@@ -91,3 +91,20 @@ with DAG(
         text="{{ dag_run.conf['text'] }}",
         recipients="{{ [[dag_run.conf['recipient']]] }}",
     )
+
+with DAG(
+    "dm_backends_refresh",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    tags=["test"],
+) as dm_backends_refresh:
+
+    @task
+    def refresh(conn_id: str) -> int:
+        """Refresh the connection's token as dags/dm_token_refresh.py does."""
+        from airflow_provider_dm.hooks.messaging_api import MessagingApiHook
+
+        return MessagingApiHook(conn_id).refresh_token()
+
+    refresh(conn_id="{{ dag_run.conf['conn'] }}")

@@ -102,14 +102,15 @@ class AirflowServices:
 
     `connection_extra` is merged into the extras of `instagram_direct_default`; `extra_env` is
     added to the environment of every Airflow process. Both apply from `start()` on. The DAGs
-    folder is a copy of the repository's `dags/` (as `examples/`) and of `tests/e2e/fleet_dags/`
-    (as `fleet/`), made by `start()`.
+    folder is a copy of the repository's `dags/` (as `examples/`), of `tests/e2e/fleet_dags/`
+    (as `fleet/`) and of each folder of `extra_dags` (under its key), made by `start()`.
     """
 
     root: Path
     dags_folder: Path = field(init=False)
     connection_extra: dict[str, Any] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+    extra_dags: dict[str, Path] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     emulator_url: str = ""
     api_port: int = 0
@@ -143,7 +144,7 @@ class AirflowServices:
         """Start everything and wait until the health endpoint reports every component healthy."""
         self.home.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(parents=True, exist_ok=True)
-        for name, source in DAG_SOURCES.items():
+        for name, source in {**DAG_SOURCES, **self.extra_dags}.items():
             ignore = shutil.ignore_patterns("__pycache__")
             shutil.copytree(source, self.dags_folder / name, ignore=ignore, dirs_exist_ok=True)
         self.emulator_url = self._start_emulator()
@@ -201,6 +202,9 @@ class AirflowServices:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
             "AIRFLOW__CORE__FERNET_KEY": self._fernet_key,
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
+            # A task's calls to the one api-server worker can wait longer than the 5 s default
+            # on a loaded machine; a task whose first call times out never starts.
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(self.api_port),
             "AIRFLOW__API__BASE_URL": self.base_url,
@@ -305,7 +309,7 @@ class AirflowServices:
             method,
             f"{self.base_url}/api/v2/{path.lstrip('/')}",
             headers={"Authorization": f"Bearer {self.token()}"},
-            timeout=30,
+            timeout=90,  # a loaded machine can keep the one api-server worker busy
             **kwargs,
         )
 
@@ -387,6 +391,22 @@ class AirflowServices:
         body = {**connection, "connection_id": conn_id, "extra": json.dumps(connection["extra"])}
         self.api("POST", "connections", json=body).raise_for_status()
         return connection
+
+    def stored_variable(self, key: str) -> str | None:
+        """A Variable's value as the metadata DB holds it, decrypted (the REST API masks it)."""
+        import sqlite3
+        from contextlib import closing
+
+        from cryptography.fernet import Fernet
+
+        with closing(sqlite3.connect(self.home / "airflow.db", timeout=30)) as db:
+            row = db.execute(
+                "SELECT val, is_encrypted FROM variable WHERE key = ?", (key,)
+            ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        value, encrypted = row
+        return Fernet(self._fernet_key).decrypt(value.encode()).decode() if encrypted else value
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         """Every task instance of a run, mapped ones included (one entry per map index)."""

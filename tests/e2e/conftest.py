@@ -72,10 +72,23 @@ def celery_fleet(
         yield fleet
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The `after_runs` marker: a test that inspects what the other tests of the stack left."""
+    config.addinivalue_line(
+        "markers", "after_runs: runs after the other tests of the shared stack (before celery)"
+    )
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the `celery` tests last, so that the two stacks run their tests one after the other."""
-    items.sort(key=lambda item: item.get_closest_marker("celery") is not None)
+    """Run the `celery` tests last, so that the two stacks run their tests one after the other,
+    and the `after_runs` tests just before them, once the shared stack has run everything else."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("celery") is not None,
+            item.get_closest_marker("after_runs") is not None,
+        )
+    )
 
 
 @pytest.hookimpl(wrapper=True)

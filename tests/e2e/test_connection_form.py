@@ -32,7 +32,7 @@ def _extra_values(emulator_url: str) -> dict[str, Any]:
         "timeout": 10,
         "send_interval": 0.5,
         "totp_secret": TOTP_SECRET,
-        "session_variable": f"instagram_direct_session__{CONN_ID}",
+        "session_variable": f"instagram_direct_session_secret__{CONN_ID}",
         "verify_tls": None,
         "media_route": "classic",
         "send_rate": "100/1s;1000/1h",
@@ -40,6 +40,10 @@ def _extra_values(emulator_url: str) -> dict[str, Any]:
         "state_dir": None,
         "feedback_cooldown": "12h",
         "dry_run": True,
+        "device": '{"model": "Pixel 9", "resolution": "1080x2424"}',
+        "locale": "de_DE",
+        "timezone_offset": 3600,
+        "country": "DE",
     }
 
 
@@ -82,7 +86,7 @@ def _check_and_fill_extra(page: Any, dialog: Any, name: str, value: Any) -> None
         if value is not None and value != bool(schema.get("default")):
             group.locator(f'[id="switch:element_{name}"]').click()
             expect(control).to_be_checked(checked=bool(value))
-    elif "number" in types:
+    elif types & {"number", "integer"}:
         expect(control).to_have_attribute("role", "spinbutton")
         expect(control).to_have_value(str(schema.get("default", "")))
         if value is not None:
@@ -173,3 +177,43 @@ def test_connection_form_adds_tests_and_saves_an_emulator_connection(
     }
     expected["totp_secret"] = "***"
     assert extra == expected
+
+
+def test_the_session_variable_is_masked_in_the_ui_and_over_rest(
+    airflow_services: AirflowServices, page: Any, tmp_path: Path
+) -> None:
+    """A real session stored under the hook's default Variable name: the Variables page and
+    `GET /api/v2/variables/<key>` show `***` in place of the bearer token and every string."""
+    from playwright.sync_api import expect
+
+    from airflow_provider_dm.client import DirectClient
+    from airflow_provider_dm.hooks.session_store import DESCRIPTION, default_session_key
+
+    services = airflow_services
+    url = services.emulator_url
+    state = DirectClient(api_url=f"{url}/api/v1/", upload_url=f"{url}/").login(
+        EMULATOR_LOGIN, EMULATOR_PASSWORD
+    )
+    secrets = state.secrets()
+    key = default_session_key(CONN_ID)
+    services.api("DELETE", f"variables/{key}")
+    body = {"key": key, "value": state.to_json(), "description": DESCRIPTION}
+    services.api("POST", "variables", json=body).raise_for_status()
+
+    served = services.api("GET", f"variables/{key}").json()["value"]
+    assert json.loads(served)["authorization"] == "***"
+    assert json.loads(served)["uuid"] == "***"
+    assert not [s for s in secrets if s in served]
+
+    _log_in(page, services)
+    page.goto(f"{services.base_url}/variables")
+    # The page shortens long keys and values: find the row by its description.
+    row = page.get_by_role("row").filter(has_text=DESCRIPTION)
+    expect(row).to_contain_text('"uuid": "***"')
+    assert not [s for s in secrets if s in page.content()]
+    row.get_by_role("button").filter(has_text=key[:30]).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text('"authorization": "***"')
+    page.screenshot(path=str(tmp_path / "variable-masked.png"), full_page=True)
+    assert not [s for s in secrets if s in page.content()]
+    services.api("DELETE", f"variables/{key}")

@@ -12,7 +12,7 @@ from airflow_provider_dm.emulator.control import EmulatorControl
 pytestmark = pytest.mark.e2e
 
 DAG_ID = "dm_broadcast_mapped"
-SESSION_VARIABLE = "instagram_direct_session__instagram_direct_default"
+SESSION_VARIABLE = "instagram_direct_session_secret__instagram_direct_default"
 LOGIN_PATH = "/api/v1/accounts/login/"
 
 

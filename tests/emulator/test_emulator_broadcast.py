@@ -87,6 +87,19 @@ def test_dedupe_by_client_context(api: Api, emulator: EmulatorControl, seed: dic
     assert [i.get("client_context") for i in items[:3]] == ["44", "43", "42"]
 
 
+def test_dedupe_switched_off_adds_a_repeat(api: Api, emulator: EmulatorControl, seed) -> None:
+    thread_id = first_thread(seed)
+    assert emulator.configure(dedupe=False) == {"transcode_polls": 1, "dedupe": False}
+    first = api.send("text", {"text": "twice", "client_context": "42"}, thread_id).json()
+    again = api.send("text", {"text": "twice", "client_context": "42"}, thread_id).json()
+    assert again["payload"]["item_id"] != first["payload"]["item_id"]
+    assert [row["client_context"] for row in emulator.ledger()] == ["42", "42"]
+    with pytest.raises(RuntimeError, match="Invalid dedupe"):
+        emulator._call("POST", "config", {"dedupe": "no"})
+    emulator.reset()
+    assert emulator.configure()["dedupe"] is True
+
+
 def test_recipient_users_reuses_or_creates_thread(api: Api, seed: dict) -> None:
     alice, dave = user_pk(seed, "alice_demo"), user_pk(seed, "dave_demo")
     existing = next(t["thread_id"] for t in seed["threads"] if t["users"] == [alice])

@@ -46,6 +46,18 @@ def test_error_faults(api: Api, emulator: EmulatorControl, seed: dict, action, s
     assert emulator.faults() == []
 
 
+def test_expire_session_ends_the_session_for_every_later_request(
+    api: Api, emulator: EmulatorControl, seed: dict
+) -> None:
+    emulator.add_fault("GET", "/api/v1/direct_v2/inbox", "expire_session")
+    expired = api.get("direct_v2/inbox/")
+    assert expired.status_code == 403 and expired.json()["message"] == "login_required"
+    assert emulator.faults() == []
+    refused = send(api, seed, "2")
+    assert refused.status_code == 403 and refused.json()["message"] == "login_required"
+    assert emulator.ledger() == []
+
+
 def test_media_needs_reupload(api: Api, emulator: EmulatorControl) -> None:
     emulator.add_fault("POST", "/rupload_igphoto/", "media_needs_reupload")
     response = api.upload("POST", "rupload_igphoto/1_0_1", data=b"\xff\xd8")
@@ -127,3 +139,64 @@ def test_reset_wipes_sessions_and_ledger(api: Api, emulator: EmulatorControl, se
     assert emulator.ledger() == [] and emulator.faults() == [] and emulator.requests() == []
     assert api.get("direct_v2/inbox/").status_code == 403
     assert json.dumps(emulator.seed()["threads"]) == json.dumps(seed["threads"])
+
+
+def _statuses(api: Api, seed: dict, count: int) -> list[int]:
+    """The HTTP status of ``count`` sends (0: the connection was dropped)."""
+    statuses = []
+    for n in range(count):
+        try:
+            statuses.append(send(api, seed, str(9000 + n)).status_code)
+        except requests.ConnectionError:
+            statuses.append(0)
+    return statuses
+
+
+def test_random_faults_repeat_for_a_seed_and_are_counted(api: Api, emulator, seed) -> None:
+    actions = ["rate_limit", "server_error", "unavailable", "drop", "drop_after", "slow_answer"]
+    settings = emulator.random_faults(13, 0.5, actions=actions, seconds=0, paths=[TEXT])
+    assert settings["seed"] == 13 and settings["paths"] == [TEXT]
+    first = _statuses(api, seed, 40)
+    fired = emulator.fired_faults()
+    emulator.reset()
+    api.login()
+    emulator.random_faults(13, 0.5, actions=actions, seconds=0, paths=[TEXT])
+    assert _statuses(api, seed, 40) == first
+    assert emulator.fired_faults() == fired
+    assert set(fired) <= set(actions) and 10 < sum(fired.values()) < 30
+    # Every status a fault answers with is counted: 429, 500, 503, and 0 for both drops.
+    errors = {429: "rate_limit", 500: "server_error", 503: "unavailable"}
+    for status, action in errors.items():
+        assert first.count(status) == fired.get(action, 0)
+    assert first.count(0) == fired.get("drop", 0) + fired.get("drop_after", 0)
+    assert api.get("direct_v2/inbox/").status_code == 200, "outside paths: no fault"
+    emulator.stop_random_faults()
+    assert _statuses(api, seed, 5) == [200] * 5
+
+
+def test_random_transcode_pending_only_where_it_can_happen(api: Api, emulator, seed) -> None:
+    emulator.random_faults(1, 1.0, actions=["transcode_pending"])
+    assert send(api, seed, "77").status_code == 200
+    assert emulator.fired_faults() == {}
+    pending = api.post("media/upload_finish/", {"upload_id": "1"})
+    assert pending.status_code == 202 and pending.json()["message"] == "Transcode not finished yet."
+    assert emulator.fired_faults() == {"transcode_pending": 1}
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"rate": 0.1}, "seed"),
+        ({"seed": 1, "rate": 0}, "rate"),
+        ({"seed": 1, "rate": 1.5}, "rate"),
+        ({"seed": 1, "rate": 0.1, "actions": ["explode"]}, "actions"),
+        ({"seed": 1, "rate": 0.1, "paths": "/api/"}, "paths"),
+        ({"seed": 1, "rate": 0.1, "seconds": -1}, "seconds"),
+    ],
+)
+def test_random_faults_refuse_a_bad_setting(emulator: EmulatorControl, spec, field) -> None:
+    response = requests.post(f"{emulator.url}/__emulator/faults/random", json=spec, timeout=5)
+    assert response.status_code == 400 and f"Invalid {field}" in response.json()["message"]
+    assert (
+        requests.get(f"{emulator.url}/__emulator/faults/random", timeout=5).json()["random"] is None
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_dm.client.device import Device
 from airflow_provider_dm.hooks.settings import DirectSettings
 from airflow_provider_dm.provider_info import (
     ATTACHMENT_UPLOAD_URL,
@@ -34,7 +35,7 @@ def test_defaults_point_at_the_real_service():
     assert settings.verify_tls is True
     assert settings.media_route == "attachment"
     assert settings.dry_run is False
-    assert settings.session_variable == "instagram_direct_session__dm"
+    assert settings.session_variable == "instagram_direct_session_secret__dm"
 
 
 def test_classic_route_uploads_to_the_api_host():
@@ -99,11 +100,26 @@ def test_hook_kwargs_override_extras():
         ({"feedback_cooldown": "soon"}, "feedback_cooldown"),
         ({"feedback_cooldown": "0h"}, "feedback_cooldown"),
         ({"redis_conn_id": 7}, "redis_conn_id"),
+        ({"device": '{"colour": "blue"}'}, "device.colour"),
+        ({"device": {"resolution": "1080"}}, "device.resolution"),
+        ({"locale": "en-US"}, "locale"),
+        ({"timezone_offset": "1h"}, "timezone_offset"),
+        ({"country": "1"}, "country"),
+        ({"proxy": "ftp://u:pw@proxy:21"}, "proxy"),
+        ({"proxy": "socks5://proxy"}, "proxy"),
     ],
 )
 def test_bad_extras_name_the_field(extra, field):
     with pytest.raises(ValueError, match=field):
         build(extra=extra)
+
+
+def test_device_extras_as_json_text_or_object():
+    text = build(extra={"device": '{"model": "Pixel 9"}', "timezone_offset": "-18000"})
+    assert (text.device.model, text.device.timezone_offset) == ("Pixel 9", -18000)
+    obj = build(extra={"device": {"model": "Pixel 9"}, "locale": "fr_FR", "country": "FR"})
+    assert (obj.device.model, obj.device.locale, obj.device.country) == ("Pixel 9", "fr_FR", "FR")
+    assert build().device == Device()
 
 
 def test_missing_username_is_refused():
@@ -119,9 +135,70 @@ def test_secrets_stay_out_of_the_repr():
 
 
 def test_every_form_field_is_a_setting():
+    # locale, timezone_offset and country are kept in settings.device, with the phone.
     fields = {f for f in DirectSettings.__dataclass_fields__}
+    fields |= {"locale", "timezone_offset", "country"} & set(Device.__dataclass_fields__)
     assert set(CONN_FIELDS) <= fields
     conn_type = get_provider_info()["connection-types"][0]
     assert conn_type["connection-type"] == "instagram_direct"
     assert conn_type["hook-name"] == "Instagram Direct"
     assert CONN_FIELDS["totp_secret"]["schema"]["format"] == "password"
+
+
+@pytest.mark.parametrize(
+    ("extra", "closest"),
+    [
+        ({"proxi": "http://proxy:3128"}, "proxy"),
+        ({"verify_ssl": False}, "verify_tls"),
+        ({"timout": 5}, "timeout"),
+        ({"sendrate": "1/20s"}, "send_rate"),
+        ({"media-route": "classic"}, "media_route"),
+        ({"devise": "pixel"}, "device"),
+    ],
+)
+def test_a_misspelt_extra_is_refused_naming_the_closest_valid_name(extra, closest):
+    with pytest.raises(ValueError, match=f"did you mean '{closest}'"):
+        build(extra=extra)
+
+
+def test_every_extra_the_provider_reads_is_known():
+    extras = {name: None for name in (*CONN_FIELDS, "api_url")}
+    extras.update(
+        device={"model": "Pixel 8 Pro"}, locale="en_US", timezone_offset="0", country="US"
+    )
+
+    assert build(extra=extras).ignored_extras == ()
+
+
+def test_an_unknown_extra_far_from_every_name_is_only_reported():
+    assert build(extra={"owner_note": "growth team"}).ignored_extras == ("owner_note",)
+
+
+@pytest.mark.parametrize(
+    ("host", "problem"),
+    [
+        ("http://exa mple.com", "space"),
+        ("http://127.0.0.1:eighty", "Port could not be cast"),
+        ("http://:8080", "no host name"),
+        ("https://bad_host!/", "is not a host name"),
+    ],
+)
+def test_a_host_that_is_not_a_url_is_refused(host, problem):
+    with pytest.raises(ValueError, match=f"host: is not a URL .*{problem}"):
+        build(host=host)
+
+
+@pytest.mark.parametrize(
+    "proxy", ["proxy:3128", "not a proxy", "http://:3128", "http://proxy:port", "ftp://p:21"]
+)
+def test_a_proxy_that_is_not_a_url_is_refused_without_quoting_it(proxy):
+    with pytest.raises(ValueError, match="proxy: ") as refused:
+        build(extra={"proxy": proxy})
+    assert proxy not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "proxy", ["http://proxy:3128", "https://u:p%40ss@proxy.example:443", "socks5h://[::1]:1080"]
+)
+def test_proxy_urls_are_kept(proxy):
+    assert build(extra={"proxy": proxy}).proxy == proxy

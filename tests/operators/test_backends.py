@@ -169,3 +169,32 @@ def test_a_closed_messaging_window_fails_at_once_naming_it(
     logs = capsys.readouterr().out
     assert "outside the messaging window" in logs and "24 hours" in logs
     assert emulator.ledger() == []
+
+
+def test_a_refreshed_token_is_kept_and_used_by_later_tasks(run_dag, emulator, monkeypatch) -> None:
+    old = _graph_connection(emulator, monkeypatch, age=25 * 3600)
+    thread = _partner_thread(emulator)
+    partner = next(u for u in emulator.seed()["users"] if u["pk"] == thread["users"][0])
+    emulator.incoming(thread["thread_id"], partner["pk"], "still there?")
+
+    refreshed = run_dag("dm_backends_refresh", {"conn": "dm_graph"})
+    emulator.revoke_graph_token(old["access_token"])
+    sent = run_dag(
+        "dm_backends_text", {"conn": "dm_graph", "recipient": partner["igsid"], "text": "yes"}
+    )
+
+    assert refreshed.state == "success"
+    assert refreshed.result("refresh") == 60 * 24 * 3600
+    assert sent.state == "success", "the later task used the refreshed token"
+    assert [r["fields"]["text"] for r in emulator.ledger()] == ["yes"]
+
+
+def test_a_token_younger_than_a_day_is_not_refreshed(
+    run_dag, emulator, monkeypatch, capsys
+) -> None:
+    _graph_connection(emulator, monkeypatch)
+
+    out = run_dag("dm_backends_refresh", {"conn": "dm_graph"})
+
+    assert out.state == "failed"
+    assert "less than 24 hours old" in capsys.readouterr().out

@@ -1,5 +1,5 @@
-"""Every exported operator, the sensor and the trigger document each of their parameters
-(``:param x:``, their bases' included), and the operators and the sensor say what they
+"""Every exported operator, the sensor, the trigger and the notifier document each of their
+parameters (``:param x:``, their bases' included), and the operators and the sensor say what they
 return (``:return:``), in the reST style of the Airflow providers."""
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ import re
 import pytest
 
 import airflow_provider_dm.operators as operators
+from airflow_provider_dm.notifications import DirectNotifier
 from airflow_provider_dm.sensors import DirectReplySensor
 from airflow_provider_dm.triggers import DirectReplyTrigger
 
 CLASSES = [getattr(operators, name) for name in operators.__all__]
-CLASSES += [DirectReplySensor, DirectReplyTrigger]
+CLASSES += [DirectReplySensor, DirectReplyTrigger, DirectNotifier]
 # Deprecated names taken from **kwargs, not from the signature.
 ALIASES = {DirectReplySensor: {"after", "after_item_id"}}
-NO_RETURN = {operators.DirectHookMixin, DirectReplyTrigger}
+NO_RETURN = {operators.DirectHookMixin, DirectReplyTrigger, DirectNotifier}
 
 
 def _parameters(cls: type) -> set[str]:

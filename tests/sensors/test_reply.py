@@ -348,7 +348,7 @@ def test_example_dag_asks_waits_and_answers(airflow_db, emulator, answer_while_w
         "password": "demo-password",
     }
     os.environ["AIRFLOW_CONN_INSTAGRAM_DIRECT_DEFAULT"] = json.dumps(connection)
-    Variable.delete("instagram_direct_session__instagram_direct_default")
+    Variable.delete("instagram_direct_session_secret__instagram_direct_default")
     try:
         # After the sensor's first look: the example polls every 10 s, and this test needs
         # the run to finish, not to prove that the trigger waited (the test above does).
@@ -362,3 +362,30 @@ def test_example_dag_asks_waits_and_answers(airflow_db, emulator, answer_while_w
         "Shall I publish this week's report? Please answer yes or no.",
         "Thanks, publishing it now.",
     ]
+
+
+def test_reschedule_mode_finds_a_reply_that_came_after_the_first_look(
+    run_dag, fresh_sessions, emulator
+) -> None:
+    def reads() -> int:
+        path = f"direct_v2/threads/{CAROL_THREAD}/"
+        return sum(1 for r in emulator.requests() if r["path"].endswith(path))
+
+    def answer_after_first_look() -> None:
+        control = EmulatorControl(emulator.url)
+        while not stop.wait(0.2):
+            if reads() >= 1:
+                control.incoming(CAROL_THREAD, CAROL, "here I am")
+                return
+
+    stop = threading.Event()
+    watcher = threading.Thread(target=answer_after_first_look, daemon=True)
+    watcher.start()
+    try:
+        outcome = run_dag("dm_reply_reschedule", conf={"since": _now()})
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+    assert outcome.state == "success", outcome.states
+    assert outcome.result("wait")["text"] == "here I am"
+    assert reads() >= 2  # the first look saw nothing; a rescheduled try found the reply
