@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         ProfileShare,
         Text,
         Video,
+        Voice,
     )
     from airflow_provider_dm.client.models import Thread, ThreadItem, User
     from airflow_provider_dm.client.pagination import Listing, Page
@@ -97,7 +98,7 @@ _HOMES: dict[str, str] = {
     "ThreadItem": "models",
     "User": "models",
     **{name: "items" for name in ("Item", "Text", "Link", "ProfileShare", "MediaShare")},
-    **{name: "items" for name in ("Photo", "Video")},
+    **{name: "items" for name in ("Photo", "Video", "Voice")},
     **dict.fromkeys(_ERRORS, "errors"),
 }
 
@@ -144,6 +145,7 @@ __all__ = [
     "Upload",
     "User",
     "Video",
+    "Voice",
 ]
 
 

@@ -438,6 +438,13 @@ class DirectClient:
 
         return upload_video(self.transport, path, route=self.media_route, **kwargs)
 
+    def upload_voice(self, source: Any, **kwargs: Any) -> Upload:
+        """Upload a voice message (M4A/AAC, or audio PyAV converts); see
+        ``client.upload.upload_voice``."""
+        from airflow_provider_dm.client.upload import upload_voice
+
+        return upload_voice(self.transport, source, route=self.media_route, **kwargs)
+
     def send(
         self,
         item: Any,

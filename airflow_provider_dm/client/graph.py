@@ -360,6 +360,10 @@ class GraphClient:
         """Not supported yet on this backend."""
         raise unsupported("path", "route for video files is not supported by this provider yet")
 
+    def upload_voice(self, source: Any, **kwargs: Any) -> Any:
+        """Not supported yet on this backend."""
+        raise unsupported("path", "route for voice messages is not supported by this provider yet")
+
     def message_body(self, item: Item) -> dict[str, Any]:
         """The Send API ``message`` of an item; refuses what the official API cannot send."""
         if isinstance(item, Text):

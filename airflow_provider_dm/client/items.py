@@ -1,10 +1,10 @@
 """The Direct item types: one small immutable class per type, each validating itself and
 knowing its broadcast endpoint and form fields on both media routes.
 
-Routes: ``"attachment"`` (the current Messenger-rupload flow: ``photo_attachment`` and the
-signed ``raven_attachment?video=1``, addressed by ``attachment_fbid``) and ``"classic"``
-(``configure_photo`` / ``configure_video`` addressed by ``upload_id``). Text, link, profile
-and media shares are the same on both.
+Routes: ``"attachment"`` (the current Messenger-rupload flow: ``photo_attachment``, the
+signed ``raven_attachment?video=1`` and ``voice_attachment``, addressed by ``attachment_fbid``)
+and ``"classic"`` (``configure_photo`` / ``configure_video`` / ``share_voice`` addressed by
+``upload_id``). Text, link, profile and media shares are the same on both.
 """
 
 from __future__ import annotations
@@ -12,14 +12,21 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from airflow_provider_dm.client.checks import media_route, numeric_id
 from airflow_provider_dm.client.errors import InvalidInput
 
-if TYPE_CHECKING:
-    from airflow_provider_dm.client.upload import Upload
+
+class Upload(Protocol):
+    """What ``from_upload`` reads of a ``client.upload.Upload`` (typed without importing it,
+    since the upload module looks item classes up in the media-kind table)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The upload as a dict: ``upload_id``, ``kind``, ``media_id``, ..."""
+        ...
+
 
 MAX_TEXT_LENGTH = 1000
 # C0 controls but tab, newline and carriage return, and DEL: never part of a message.
@@ -194,7 +201,7 @@ class MediaShare(Item):
         )
 
 
-def _check_upload_ids(item: Photo | Video) -> None:
+def _check_upload_ids(item: Photo | Video | Voice) -> None:
     object.__setattr__(item, "upload_id", numeric_id(item.upload_id, "upload_id"))
     if item.media_id is not None:
         object.__setattr__(item, "media_id", numeric_id(item.media_id, "media_id"))
@@ -209,7 +216,7 @@ def _upload_fields(upload: Upload | dict[str, Any], kind: str) -> dict[str, Any]
     return values
 
 
-def _needs_media_id(item: Photo | Video) -> str:
+def _needs_media_id(item: Photo | Video | Voice) -> str:
     if item.media_id is None:
         raise InvalidInput(
             "upload_id",
@@ -219,6 +226,13 @@ def _needs_media_id(item: Photo | Video) -> str:
     return item.media_id
 
 
+def _check_duration(duration_ms: Any) -> None:
+    if duration_ms is not None and (
+        isinstance(duration_ms, bool) or not isinstance(duration_ms, int) or duration_ms < 0
+    ):
+        raise InvalidInput("duration_ms", f"must be a whole number ≥ 0, got {duration_ms!r}")
+
+
 @dataclass(frozen=True)
 class Photo(Item):
     """An uploaded photo: ``upload_id`` (classic route) and ``media_id`` (attachment route)."""
@@ -226,6 +240,10 @@ class Photo(Item):
     upload_id: str
     media_id: str | None = None
     kind: ClassVar[str] = "photo"
+    BROADCASTS: ClassVar[dict[str, str]] = {
+        "attachment": "photo_attachment",
+        "classic": "configure_photo",
+    }
 
     def __post_init__(self) -> None:
         _check_upload_ids(self)
@@ -239,14 +257,15 @@ class Photo(Item):
     def broadcast(self, route: str = "attachment") -> BroadcastSpec:
         if media_route(route, "route") == "classic":
             return BroadcastSpec(
-                "configure_photo", {"upload_id": self.upload_id, "allow_full_aspect_ratio": "true"}
+                self.BROADCASTS["classic"],
+                {"upload_id": self.upload_id, "allow_full_aspect_ratio": "true"},
             )
         fields = {
             "attachment_fbid": _needs_media_id(self),
             "allow_full_aspect_ratio": "true",
             "send_attribution": "inbox",
         }
-        return BroadcastSpec("photo_attachment", fields)
+        return BroadcastSpec(self.BROADCASTS["attachment"], fields)
 
 
 @dataclass(frozen=True)
@@ -257,17 +276,14 @@ class Video(Item):
     media_id: str | None = None
     duration_ms: int | None = None
     kind: ClassVar[str] = "video"
+    BROADCASTS: ClassVar[dict[str, str]] = {
+        "attachment": "raven_attachment",
+        "classic": "configure_video",
+    }
 
     def __post_init__(self) -> None:
         _check_upload_ids(self)
-        if self.duration_ms is not None and (
-            isinstance(self.duration_ms, bool)
-            or not isinstance(self.duration_ms, int)
-            or self.duration_ms < 0
-        ):
-            raise InvalidInput(
-                "duration_ms", f"must be a whole number ≥ 0, got {self.duration_ms!r}"
-            )
+        _check_duration(self.duration_ms)
 
     @classmethod
     def from_upload(cls, upload: Upload | dict[str, Any]) -> Video:
@@ -282,7 +298,7 @@ class Video(Item):
     def broadcast(self, route: str = "attachment") -> BroadcastSpec:
         if media_route(route, "route") == "classic":
             return BroadcastSpec(
-                "configure_video",
+                self.BROADCASTS["classic"],
                 {"upload_id": self.upload_id, "video_result": "", "sampled": "true"},
             )
         media_id = _needs_media_id(self)
@@ -302,11 +318,69 @@ class Video(Item):
             "poster_frame_index": 0,
             "audio_muted": False,
         }
-        return BroadcastSpec("raven_attachment", fields, params={"video": "1"}, signed=True)
+        return BroadcastSpec(
+            self.BROADCASTS["attachment"], fields, params={"video": "1"}, signed=True
+        )
+
+
+WAVEFORM_HZ = 10
+
+
+def _check_waveform(waveform: Any) -> tuple[float, ...]:
+    if isinstance(waveform, (str, bytes)) or not isinstance(waveform, (list, tuple)):
+        raise InvalidInput("waveform", "must be a list of amplitudes from 0 to 1")
+    if not waveform:
+        raise InvalidInput("waveform", "is empty")
+    for index, value in enumerate(waveform):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise InvalidInput(f"waveform[{index}]", f"must be a number from 0 to 1, got {value!r}")
+    return tuple(float(value) for value in waveform)
+
+
+@dataclass(frozen=True)
+class Voice(Item):
+    """An uploaded voice message: AAC in M4A, with its ``waveform`` (amplitudes 0..1, ten a
+    second, drawn by the app) and ``duration_ms``."""
+
+    upload_id: str
+    waveform: tuple[float, ...]
+    media_id: str | None = None
+    duration_ms: int | None = None
+    kind: ClassVar[str] = "voice"
+    BROADCASTS: ClassVar[dict[str, str]] = {
+        "attachment": "voice_attachment",
+        "classic": "share_voice",
+    }
+
+    def __post_init__(self) -> None:
+        _check_upload_ids(self)
+        _check_duration(self.duration_ms)
+        object.__setattr__(self, "waveform", _check_waveform(self.waveform))
+
+    @classmethod
+    def from_upload(cls, upload: Upload | dict[str, Any]) -> Voice:
+        """The item for a voice ``Upload`` (or its ``to_dict()``); other uploads are refused."""
+        values = _upload_fields(upload, "voice")
+        return cls(
+            upload_id=values["upload_id"],
+            waveform=values.get("waveform") or (),
+            media_id=values.get("media_id"),
+            duration_ms=values.get("duration_ms"),
+        )
+
+    def broadcast(self, route: str = "attachment") -> BroadcastSpec:
+        fields: dict[str, Any] = {
+            "waveform": list(self.waveform),
+            "waveform_sampling_frequency_hz": str(WAVEFORM_HZ),
+            "upload_id": self.upload_id,
+        }
+        if media_route(route, "route") == "attachment":
+            fields = {"attachment_fbid": _needs_media_id(self), **fields}
+        return BroadcastSpec(self.BROADCASTS[route], fields)
 
 
 ITEM_TYPES: dict[str, type[Item]] = {
-    cls.kind: cls for cls in (Text, Link, ProfileShare, MediaShare, Photo, Video)
+    cls.kind: cls for cls in (Text, Link, ProfileShare, MediaShare, Photo, Video, Voice)
 }
 
 

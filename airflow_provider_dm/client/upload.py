@@ -1,10 +1,12 @@
-"""Photo and video uploads on both media routes, returning an ``Upload`` to send.
+"""Photo, video and voice uploads on both media routes, returning an ``Upload`` to send.
 
-Attachment route (default): ``messenger_image/`` and ``messenger_video/`` with the minimal
-header set, answered with a ``media_id``. Classic route: ``rupload_igphoto/``, and
-``rupload_igvideo/`` followed by the signed ``media/upload_finish/?video=1``. Videos are
-streamed from disk as a sized body (sent with a ``Content-Length``, in blocks, so memory
-stays flat) and resumed from the offset the server reports.
+Attachment route (default): ``messenger_image/``, ``messenger_video/`` and
+``messenger_audio/`` with the minimal header set, answered with a ``media_id``. Classic route:
+``rupload_igphoto/``, and ``rupload_igvideo/`` (a voice message with ``media_type`` 11)
+followed by the signed ``media/upload_finish/?video=1``. The endpoint of each kind and route is
+looked up in ``media_kinds``. Videos are streamed from disk as a sized body (sent with a
+``Content-Length``, in blocks, so memory stays flat) and resumed from the offset the server
+reports; photos and voice messages (at most a few MB) go up in one request.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from airflow_provider_dm.client.audio import PreparedVoice, prepare_voice
 from airflow_provider_dm.client.checks import media_route
 from airflow_provider_dm.client.errors import (
     DirectError,
@@ -29,6 +32,7 @@ from airflow_provider_dm.client.errors import (
     TranscodeNotFinished,
 )
 from airflow_provider_dm.client.media import PreparedPhoto, prepare_photo
+from airflow_provider_dm.client.media_kinds import MEDIA_KINDS
 from airflow_provider_dm.client.transport import compact_json
 from airflow_provider_dm.client.video_limits import check_video
 
@@ -49,15 +53,22 @@ class Upload:
     upload_id: str
     kind: str
     route: str
-    width: int
-    height: int
+    width: int | None
+    height: int | None
     duration_ms: int | None
     bytes: int
     media_id: str | None = None
+    waveform: tuple[float, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict, e.g. for XCom; ``Photo/Video.from_upload`` accept it back."""
-        return asdict(self)
+        """A JSON-able dict, e.g. for XCom; ``Photo/Video/Voice.from_upload`` accept it back.
+        ``waveform`` (a voice message's) is there only when set."""
+        values = asdict(self)
+        if self.waveform is None:
+            del values["waveform"]
+        else:
+            values["waveform"] = list(self.waveform)
+        return values
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,14 @@ def _new_upload_id() -> str:
         return str(_last_upload_id)
 
 
+def _endpoint(kind: str, route: str, name: str) -> str:
+    return f"{MEDIA_KINDS[kind].upload_routes[route]}/{name}"
+
+
+def _rupload_name(upload_id: str) -> str:
+    return f"{upload_id}_0_{secrets.randbelow(9 * 10**9) + 10**9}"
+
+
 def upload_photo(
     transport: Any,
     source: Any,
@@ -117,7 +136,7 @@ def upload_photo(
     length = str(len(photo.jpeg))
     media_id = None
     if route == "classic":
-        name = f"{upload_id}_0_{secrets.randbelow(9 * 10**9) + 10**9}"
+        name = _rupload_name(upload_id)
         rupload = {
             "retry_context": _RETRY_CONTEXT,
             "media_type": "1",
@@ -137,7 +156,7 @@ def upload_photo(
             "Content-Type": "application/octet-stream",
         }
         answer = transport.upload(
-            "POST", f"rupload_igphoto/{name}", headers=headers, data=photo.jpeg
+            "POST", _endpoint("photo", route, name), headers=headers, data=photo.jpeg
         )
         upload_id = str(answer.get("upload_id") or upload_id)
     else:
@@ -150,14 +169,11 @@ def upload_photo(
             "X-Entity-Type": "image/jpeg",
             "Content-Type": "application/octet-stream",
         }
+        endpoint = _endpoint("photo", route, name)
         answer = transport.upload(
-            "POST",
-            f"messenger_image/{name}",
-            headers=headers,
-            data=photo.jpeg,
-            minimal_headers=True,
+            "POST", endpoint, headers=headers, data=photo.jpeg, minimal_headers=True
         )
-        media_id = _media_id(answer, f"messenger_image/{name}")
+        media_id = _media_id(answer, endpoint)
     log.info("uploaded photo %s (%dx%d, %s bytes)", upload_id, photo.width, photo.height, length)
     return Upload(upload_id, "photo", route, photo.width, photo.height, None, int(length), media_id)
 
@@ -290,8 +306,8 @@ def upload_video(
     headers = {"X-Entity-Type": "video/mp4", "X-Entity-Length": size}
     media_id = None
     if route == "classic":
-        name = f"{upload_id}_0_{secrets.randbelow(9 * 10**9) + 10**9}"
-        endpoint, minimal = f"rupload_igvideo/{name}", False
+        name = _rupload_name(upload_id)
+        endpoint, minimal = _endpoint("video", route, name), False
         rupload = {
             "retry_context": _RETRY_CONTEXT,
             "media_type": "2",
@@ -311,7 +327,7 @@ def upload_video(
         )
     else:
         name = f"{uuid.uuid4().hex}-0-{size}-{upload_id}-{upload_id}"
-        endpoint, minimal = f"messenger_video/{name}", True
+        endpoint, minimal = _endpoint("video", route, name), True
         headers.update(
             {
                 "video_type": "FILE_ATTACHMENT",
@@ -349,15 +365,18 @@ def upload_video(
     )
 
 
-def _finish(transport: Any, upload_id: str, duration_ms: int, wait: TranscodeWait) -> None:
+def _finish(
+    transport: Any, upload_id: str, duration_ms: int, wait: TranscodeWait, source_type: str = "2"
+) -> None:
+    """``media/upload_finish/?video=1``; ``source_type`` is 2 for a video, 4 for a voice."""
     length = round(duration_ms / 1000, 3)
     identity = transport.common_send_fields(upload_id)
     form = {
         "upload_id": upload_id,
-        "source_type": "2",
+        "source_type": source_type,
         "video": {
             "length": length,
-            "clips": [{"length": length, "source_type": "2"}],
+            "clips": [{"length": length, "source_type": source_type}],
             "poster_frame_index": 0,
             "audio_muted": False,
         },
@@ -371,4 +390,70 @@ def _finish(transport: Any, upload_id: str, duration_ms: int, wait: TranscodeWai
             "POST", "media/upload_finish/", params={"video": "1"}, form=form, signed=True
         ),
         wait,
+    )
+
+
+def upload_voice(
+    transport: Any,
+    source: Any,
+    *,
+    route: str = "attachment",
+    transcode_wait: TranscodeWait | None = None,
+) -> Upload:
+    """Upload a voice message in one request: ``source`` (a path or bytes) is prepared with
+    ``prepare_voice`` (M4A/AAC kept, other audio converted with PyAV), or is already a
+    ``PreparedVoice``. The classic route also finishes the upload (``source_type`` 4)."""
+    media_route(route, "route")
+    voice = source if isinstance(source, PreparedVoice) else prepare_voice(source)
+    transport.before_create("voice upload")
+    upload_id = _new_upload_id()
+    size = str(voice.bytes)
+    media_id = None
+    if route == "classic":
+        name = _rupload_name(upload_id)
+        rupload = {
+            "retry_context": _RETRY_CONTEXT,
+            "media_type": "11",
+            "upload_id": upload_id,
+            "xsharing_user_ids": "[]",
+            "upload_media_duration_ms": str(voice.duration_ms),
+            "is_direct_voice": "1",
+        }
+        headers = {
+            "X-Instagram-Rupload-Params": compact_json(rupload),
+            "X_FB_VIDEO_WATERFALL_ID": str(uuid.uuid4()),
+            "X-Entity-Type": "audio/mp4",
+            "X-Entity-Name": name,
+            "X-Entity-Length": size,
+            "Offset": "0",
+            "Content-Type": "application/octet-stream",
+        }
+        transport.upload("POST", _endpoint("voice", route, name), headers=headers, data=voice.m4a)
+        _finish(transport, upload_id, voice.duration_ms, transcode_wait or TranscodeWait(), "4")
+    else:
+        name = f"{upload_id}_0_{secrets.randbelow(2**31)}"
+        endpoint = _endpoint("voice", route, name)
+        headers = {
+            "audio_type": "VOICE_MESSAGE",
+            "Offset": "0",
+            "X-Entity-Length": size,
+            "X-Entity-Name": name,
+            "X-Entity-Type": "audio/mp4",
+            "Content-Type": "application/octet-stream",
+        }
+        answer = transport.upload(
+            "POST", endpoint, headers=headers, data=voice.m4a, minimal_headers=True
+        )
+        media_id = _media_id(answer, endpoint)
+    log.info("uploaded voice %s (%d ms, %s bytes)", upload_id, voice.duration_ms, size)
+    return Upload(
+        upload_id,
+        "voice",
+        route,
+        None,
+        None,
+        voice.duration_ms,
+        voice.bytes,
+        media_id,
+        voice.waveform,
     )

@@ -96,6 +96,7 @@ def _upload(ctx: EmulatorState, req: Request, name: str, routes: tuple[str, ...]
 
 def _upload_info(row: Mapping[str, Any]) -> JsonDict:
     info: JsonDict = {
+        "kind": row["kind"],
         "bytes": row["received"],
         "width": row["width"],
         "height": row["height"],
@@ -276,8 +277,12 @@ def _with_duration(row: sqlite3.Row, req: Request) -> Mapping[str, Any]:
 
 
 def kind_share_voice(ctx: EmulatorState, req: Request) -> Prepared:
-    """`share_voice`: `upload_id` of a completed `rupload_igvideo` (audio) upload + waveform."""
-    return _voice(_upload(ctx, req, "upload_id", ("rupload_igvideo",), "voice"), req.form)
+    """`share_voice`: `upload_id` of a completed `rupload_igvideo` voice upload (`media_type`
+    11) + waveform."""
+    row = _upload(ctx, req, "upload_id", ("rupload_igvideo",), "voice")
+    if row["kind"] != "voice":
+        raise bad_request(f"Invalid upload_id: {row['upload_id']} is not a voice upload")
+    return _voice(row, req.form)
 
 
 def kind_voice_attachment(ctx: EmulatorState, req: Request) -> Prepared:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import struct
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image
 
@@ -31,7 +33,7 @@ from airflow_provider_dm.emulator.wire import (
 
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 MEDIA_ID_BASE = 100_000_000_000_000  # 15 digits: messenger media ids stay below 2**53
-KINDS = {"messenger_image": "photo", "messenger_audio": "audio", "rupload_igphoto": "photo"}
+KINDS = {"messenger_image": "photo", "messenger_audio": "voice", "rupload_igphoto": "photo"}
 
 
 def _int_header(req: Request, name: str, *, default: int | None = None) -> int:
@@ -124,7 +126,7 @@ def _metadata(req: Request, route: str) -> JsonDict:
         media_type = str(params.get("media_type", "2"))
         if media_type not in ("2", "11"):
             raise bad_request(f"Invalid media_type: {media_type!r} (use 2 for video, 11 for voice)")
-        meta["kind"] = "audio" if media_type == "11" else "video"
+        meta["kind"] = "voice" if media_type == "11" else "video"
         needed = ["upload_media_duration_ms"]
         if media_type == "2":
             needed += ["upload_media_width", "upload_media_height"]
@@ -138,8 +140,44 @@ def _metadata(req: Request, route: str) -> JsonDict:
     return meta
 
 
-def _check_content(path: Path, kind: str) -> tuple[int | None, int | None]:
-    """Check the magic of a complete upload; for photos return (width, height)."""
+def _box(handle: BinaryIO, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    """(payload start, end) of the first box of type `kind` in `[start, end)`."""
+    position = start
+    while position + 8 <= end:
+        handle.seek(position)
+        size, found = struct.unpack(">I4s", handle.read(8))
+        header = 8
+        if size == 1:
+            size, header = struct.unpack(">Q", handle.read(8))[0], 16
+        elif size == 0:
+            size = end - position
+        if size < header or position + size > end:
+            return None
+        if found == kind:
+            return position + header, position + size
+        position += size
+    return None
+
+
+def _movie_duration_ms(path: Path) -> int | None:
+    """The duration in the `moov/mvhd` box of an MP4/M4A, or None when it has none."""
+    with path.open("rb") as handle:
+        moov = _box(handle, 0, path.stat().st_size, b"moov")
+        mvhd = _box(handle, *moov, b"mvhd") if moov else None
+        if mvhd is None:
+            return None
+        handle.seek(mvhd[0])
+        version = handle.read(4)[0]
+        handle.seek(mvhd[0] + (20 if version == 1 else 12))
+        fields_ = ">IQ" if version == 1 else ">II"
+        timescale, duration = struct.unpack(fields_, handle.read(struct.calcsize(fields_)))
+    return round(duration * 1000 / timescale) if timescale else None
+
+
+def _check_content(path: Path, kind: str) -> tuple[int | None, int | None, int | None]:
+    """Check the magic of a complete upload; return (width, height) of a photo and the
+    duration of a voice message (from its movie header; a `messenger_audio` upload declares
+    none)."""
     with path.open("rb") as handle:
         head = handle.read(12)
     if kind == "photo":
@@ -147,12 +185,15 @@ def _check_content(path: Path, kind: str) -> tuple[int | None, int | None]:
             raise bad_request("Invalid image: not a JPEG (the body must start with FF D8)")
         try:
             with Image.open(path) as image:
-                return image.size
+                return (*image.size, None)
         except Exception:
             raise bad_request("Invalid image: cannot read the JPEG dimensions") from None
     if head[4:8] != b"ftyp":
-        raise bad_request("Invalid video: not an MP4 (no ftyp box at the start)")
-    return None, None
+        what = "audio: not an M4A" if kind == "voice" else "video: not an MP4"
+        raise bad_request(f"Invalid {what} (no ftyp box at the start)")
+    if kind == "voice":
+        return None, None, _movie_duration_ms(path)
+    return None, None, None
 
 
 def handle_upload(ctx: EmulatorState, req: Request) -> Response:
@@ -197,7 +238,7 @@ def handle_upload(ctx: EmulatorState, req: Request) -> Response:
         if received < total:
             return ok(offset=received)
         try:
-            width, height = _check_content(path, meta["kind"])
+            width, height, duration_ms = _check_content(path, meta["kind"])
         except Exception:
             db.execute("DELETE FROM uploads WHERE name = ?", (name,))
             path.unlink(missing_ok=True)
@@ -207,8 +248,9 @@ def handle_upload(ctx: EmulatorState, req: Request) -> Response:
             media_id = str(ctx.store.next_counter("media_counter", MEDIA_ID_BASE))
         db.execute(
             "UPDATE uploads SET complete = 1, media_id = ?, width = coalesce(?, width),"
-            " height = coalesce(?, height) WHERE name = ?",
-            (media_id, width, height, name),
+            " height = coalesce(?, height), duration_ms = coalesce(duration_ms, ?)"
+            " WHERE name = ?",
+            (media_id, width, height, duration_ms, name),
         )
     if media_id is not None:
         body: JsonDict = {"media_id": int(media_id)}

@@ -97,7 +97,7 @@ CREATE INDEX media_by_owner ON media (owner_pk, taken_at);
 CREATE TABLE uploads (
     name TEXT PRIMARY KEY,                      -- the path segment of the upload URL
     route TEXT NOT NULL,                        -- rupload_igphoto | rupload_igvideo | messenger_*
-    kind TEXT NOT NULL,                         -- photo | video | audio
+    kind TEXT NOT NULL,                         -- photo | video | voice
     owner_pk INTEGER NOT NULL,
     upload_id TEXT,
     media_id TEXT,

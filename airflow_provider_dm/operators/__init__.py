@@ -31,6 +31,7 @@ from airflow_provider_dm.operators.send import (
     DirectSendMessageOperator,
     DirectSendPhotoOperator,
     DirectSendVideoOperator,
+    DirectSendVoiceOperator,
     DirectShareMediaOperator,
     DirectShareProfileOperator,
 )
@@ -38,6 +39,7 @@ from airflow_provider_dm.operators.thread import DirectFetchThreadOperator
 from airflow_provider_dm.operators.upload import (
     DirectUploadPhotoOperator,
     DirectUploadVideoOperator,
+    DirectUploadVoiceOperator,
 )
 from airflow_provider_dm.operators.user_lookup import DirectLookupUserOperator
 
@@ -59,10 +61,12 @@ __all__ = [
     "DirectSendMessageOperator",
     "DirectSendPhotoOperator",
     "DirectSendVideoOperator",
+    "DirectSendVoiceOperator",
     "DirectShareMediaOperator",
     "DirectShareProfileOperator",
     "DirectUnsendOperator",
     "DirectUpdateThreadOperator",
     "DirectUploadPhotoOperator",
     "DirectUploadVideoOperator",
+    "DirectUploadVoiceOperator",
 ]

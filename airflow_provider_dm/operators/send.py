@@ -37,11 +37,10 @@ from airflow_provider_dm.client.items import (
     MEDIA_SHARE_TYPES,
     Link,
     MediaShare,
-    Photo,
     ProfileShare,
     Text,
-    Video,
 )
+from airflow_provider_dm.client.media_kinds import media_kind
 from airflow_provider_dm.client.models import to_micros
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.rendered import Coerce, check_literals, choice, rendered_values
@@ -50,8 +49,7 @@ from airflow_provider_dm.operators.upload import (
     QUALITY,
     VIDEO_RENDERED,
     CheckedMedia,
-    DirectUploadPhotoOperator,
-    DirectUploadVideoOperator,
+    _DirectUploadOperator,
     check_photo_options,
     inspect_media,
     media_source,
@@ -388,7 +386,8 @@ class DirectShareMediaOperator(DirectSendBaseOperator):
 
 
 class _DirectSendMediaOperator(DirectSendBaseOperator):
-    """Send an uploaded photo or video, or upload ``path`` and send it in the same task."""
+    """Send an uploaded photo, video or voice message, or upload ``path`` and send it in the
+    same task; what differs between kinds is looked up in the media-kind table."""
 
     kind: str
     template_fields: Sequence[str] = (
@@ -441,12 +440,9 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
                 )
         return upload, upload_id
 
-    def photo_options(self) -> dict[str, Any]:
-        """How a photo at ``path`` is prepared (``quality``, ``max_side``); nothing for a video."""
-        return {}
-
-    def video_options(self) -> dict[str, Any]:
-        """How a video at ``path`` is prepared (``transcode``); nothing for a photo."""
+    def media_options(self) -> dict[str, Any]:
+        """How the file at ``path`` is prepared (a photo's ``quality`` and ``max_side``); none
+        by default."""
         return {}
 
     def run(self, context: Context) -> list[dict[str, Any]]:
@@ -475,14 +471,18 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         return None
 
     def build_item(self, context: Context) -> Item:
-        cls = Photo if self.kind == "photo" else Video
+        kind = media_kind(self.kind)
         values = self._upload_values()
         if values is not None:
-            return cls.from_upload(values)
+            return kind.item_from_upload(values)
         if self.upload_id is None:
             raise InvalidInput("upload_id", "give upload, upload_id or path")
         media_id = None if self.media_id in (None, "", "None") else self.media_id
-        return cls(upload_id=self.upload_id, media_id=media_id)
+        return self.bare_item(upload_id=self.upload_id, media_id=media_id)
+
+    def bare_item(self, *, upload_id: Any, media_id: Any) -> Item:
+        """The item from a bare ``upload_id`` (and ``media_id``), without the upload record."""
+        return media_kind(self.kind).item(upload_id=upload_id, media_id=media_id)
 
     def _check_media_id(self, route: str) -> None:
         """Before any request: the attachment route sends an upload by its ``media_id``, which
@@ -504,25 +504,22 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
             return super().plan(context, route)
         if self.upload is not None or self.upload_id is not None:
             raise InvalidInput("path", "give either path or an upload, not both")
-        photo_options = self.photo_options()
-        checked = inspect_media(
-            self.kind,
-            media_source(self.path, self.kind),
-            **self.video_options(),
-            **photo_options,
-        )
+        media_options = self.media_options()
+        checked = inspect_media(self.kind, media_source(self.path, self.kind), **media_options)
         self._checked = checked
         preview = {**checked.description, "path": str(self.path)}
         # A video's key keeps the photo defaults it held when videos took these options too,
         # so that a retry across that change derives the same client_context.
-        options = {"quality": QUALITY, "max_side": MAX_SIDE, **photo_options}
+        taken = media_kind(self.kind).upload_options
+        chosen = {name: value for name, value in media_options.items() if name in taken}
+        options = {"quality": QUALITY, "max_side": MAX_SIDE, **chosen}
         key = json.dumps({"kind": self.kind, "path": str(self.path), **options}, sort_keys=True)
         return SendPlan(key, preview, lambda client: self._upload_and_build(client, checked.source))
 
     def _upload_and_build(self, client: DirectClient, source: Any) -> Item:
-        upload = upload_media(client, self.kind, source, **self.photo_options())
+        upload = upload_media(client, self.kind, source, **self.media_options())
         self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
-        return (Photo if self.kind == "photo" else Video).from_upload(upload)
+        return media_kind(self.kind).item_from_upload(upload)
 
 
 def first_try_began(context: Context) -> datetime | None:
@@ -541,7 +538,7 @@ def _upload_task(value: Any) -> tuple[Any, str | None]:
     """The upload operator and the XCom key when ``value`` is ``up.output`` or
     ``up.output[key]`` of one, else ``(None, None)``."""
     task = getattr(value, "operator", None)
-    if isinstance(task, (DirectUploadPhotoOperator, DirectUploadVideoOperator)):
+    if isinstance(task, _DirectUploadOperator):
         return task, getattr(value, "key", None)
     return None, None
 
@@ -582,7 +579,7 @@ class DirectSendPhotoOperator(_DirectSendMediaOperator):
         self.quality = quality
         self.max_side = max_side
 
-    def photo_options(self) -> dict[str, Any]:
+    def media_options(self) -> dict[str, Any]:
         """``quality`` and ``max_side``."""
         return {"quality": self.quality, "max_side": self.max_side}
 
@@ -624,11 +621,55 @@ class DirectSendVideoOperator(_DirectSendMediaOperator):
     template_fields: Sequence[str] = (*_DirectSendMediaOperator.template_fields, "transcode")
 
     def __init__(self, *, transcode: Any = False, **kwargs: Any) -> None:
-        refuse_photo_options(type(self).__name__, kwargs)
+        refuse_photo_options(type(self).__name__, self.kind, kwargs)
         super().__init__(**kwargs)
         self.transcode = transcode
         check_literals(VIDEO_RENDERED, self)
 
-    def video_options(self) -> dict[str, Any]:
+    def media_options(self) -> dict[str, Any]:
         """``transcode``, rendered."""
         return rendered_values(VIDEO_RENDERED, self)
+
+
+class DirectSendVoiceOperator(_DirectSendMediaOperator):
+    """Send a voice message: an earlier upload, or the audio at ``path`` uploaded and sent in
+    this task (M4A/AAC as it is; other audio converted with the ``[video]`` extra).
+
+    :param upload: the whole result of ``DirectUploadVoiceOperator`` (``up.output``): works on
+        both media routes (templated). It carries the waveform the send needs.
+    :param upload_id: ``up.output["upload_id"]`` of an upload task (the send then takes that
+        task's whole result, with its waveform). A bare upload id is refused: a voice message
+        is sent with its waveform, which only the upload record holds (templated).
+    :param media_id: not used alone: a bare id carries no waveform (templated).
+    :param path: a local audio file to upload and send in one task (templated).
+    :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
+        e.g. ``[["123"], ["456", "789"]]`` (templated).
+    :param threads: a list of thread ids (templated).
+    :param look_back: how many of a destination thread's newest items a retried task searches
+        for its earlier send before sending again (default 50).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param dry_run: render, validate, resolve usernames and prepare media, then return what
+        would be sent without sending (None: the connection's ``dry_run`` extra decides).
+    :return: one record per destination, in order: ``{destination, thread_id, item_id,
+        client_context, status, error, error_type, retryable}``, ``status`` being ``sent``,
+        ``already_sent`` or ``failed``; in a dry run ``dry_run``, with the ``item`` that
+        would be sent.
+    """
+
+    kind = "voice"
+
+    def __init__(self, **kwargs: Any) -> None:
+        refuse_photo_options(type(self).__name__, self.kind, kwargs)
+        super().__init__(**kwargs)
+
+    def _check_media_id(self, route: str) -> None:
+        """Before any request, on either route: a bare ``upload_id`` carries no waveform."""
+        if self.upload_id is not None and self._upload_values() is None:
+            self.bare_item(upload_id=self.upload_id, media_id=self.media_id)
+
+    def bare_item(self, *, upload_id: Any, media_id: Any) -> Item:
+        raise InvalidInput(
+            "upload_id",
+            "a voice message is sent with its waveform, which a bare upload_id does not carry; "
+            "chain the upload task's whole result: upload=upload_task.output",
+        )

@@ -11,11 +11,10 @@ the dict as its own XCom (``multiple_outputs``), so ``up.output["media_id"]`` ca
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_dm.client.checks import positive_int
+from airflow_provider_dm.client.media_kinds import CheckedMedia, media_kind
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.rendered import check_literals, flag, rendered_values
 
@@ -25,87 +24,41 @@ if TYPE_CHECKING:
     from airflow_provider_dm.client import DirectClient
     from airflow_provider_dm.client.upload import Upload
 
-KINDS = ("photo", "video")
 QUALITY = 70
 MAX_SIDE = 1080
-PHOTO_OPTIONS = ("quality", "max_side")
+PHOTO_OPTIONS = media_kind("photo").options
 # The video operators' templated option, and what its rendered value means.
 VIDEO_RENDERED = {"transcode": flag}
 
 
 def media_source(path: Any, kind: str) -> Any:
-    """The rendered ``path`` as something the client reads: a local path, or for a photo an
-    ``ObjectStoragePath`` when it is a URL. Raises ``ValueError`` naming ``path``."""
+    """The rendered ``path`` as something the client reads: a local path, or for a kind read
+    whole (a photo) an ``ObjectStoragePath`` when it is a URL. Raises ``ValueError`` naming
+    ``path``."""
     if hasattr(path, "open") and not isinstance(path, str):
         return path
     if not isinstance(path, str) or not path.strip():
         raise ValueError(f"path: must be a non-empty file path, got {path!r}")
     text = path.strip()
     if "://" in text:
-        if kind == "video":
-            raise ValueError(
-                f"path: a video must be a local file (it is read by seeking), got {text}"
-            )
+        if not media_kind(kind).reads_urls:
+            raise ValueError(f"path: a {kind} must be a local file, got {text}")
         from airflow.sdk import ObjectStoragePath
 
         return ObjectStoragePath(text)
     return text
 
 
-@dataclass(frozen=True)
-class CheckedMedia:
-    """A photo or video validated before any request: its ``description`` (what would be
-    uploaded) and the ``source`` to upload (for a photo the re-encoded ``PreparedPhoto``, so
-    it is not encoded twice; for a video the file, or its ``temporary`` transcode)."""
-
-    description: dict[str, Any]
-    source: Any
-    temporary: Path | None = None
-
-    def discard(self) -> None:
-        """Remove the temporary transcode, if there is one."""
-        if self.temporary is not None:
-            self.temporary.unlink(missing_ok=True)
+def inspect_media(kind: str, source: Any, **options: Any) -> CheckedMedia:
+    """Validate and prepare a media file of ``kind`` before any request (its check in the
+    media-kind table) and describe what would be uploaded."""
+    return media_kind(kind).check(source, **options)
 
 
-def inspect_media(
-    kind: str, source: Any, *, transcode: bool = False, **photo_options: Any
-) -> CheckedMedia:
-    """Validate a photo or video before any request (the photo fully decoded and re-encoded
-    with ``photo_options``, the MP4 read from its boxes and, with ``transcode``, converted to
-    H.264/AAC when Direct would refuse it) and describe what would be uploaded."""
-    if kind == "photo":
-        from airflow_provider_dm.client.media import prepare_photo
-
-        photo = prepare_photo(source, **photo_options, field="path")
-        described = {
-            "kind": "photo",
-            "width": photo.width,
-            "height": photo.height,
-            "duration_ms": None,
-            "bytes": len(photo.jpeg),
-        }
-        return CheckedMedia(described, photo)
-    from airflow_provider_dm.client.transcode import prepare_video
-
-    video = prepare_video(source, transcode=transcode, field="path")
-    info = video.info
-    described = {
-        "kind": "video",
-        "width": info.width,
-        "height": info.height,
-        "duration_ms": info.duration_ms,
-        "bytes": info.bytes,
-    }
-    return CheckedMedia(described, str(video.path), video.path if video.transcoded else None)
-
-
-def upload_media(client: DirectClient, kind: str, source: Any, **photo_options: Any) -> Upload:
-    """Upload a photo (a source, or the ``PreparedPhoto`` of ``inspect_media``) or a video
+def upload_media(client: DirectClient, kind: str, source: Any, **options: Any) -> Upload:
+    """Upload a media file of ``kind`` (a source, or the prepared form from ``inspect_media``)
     with the client (on the connection's media route)."""
-    if kind == "photo":
-        return client.upload_photo(source, **photo_options)
-    return client.upload_video(source)
+    return media_kind(kind).upload(client, source, **options)
 
 
 def check_photo_options(quality: Any, max_side: Any) -> None:
@@ -115,14 +68,16 @@ def check_photo_options(quality: Any, max_side: Any) -> None:
     positive_int(max_side, "max_side")
 
 
-def refuse_photo_options(operator: str, kwargs: dict[str, Any]) -> None:
-    """``TypeError`` at DAG parse when a video operator is given ``quality`` or ``max_side``:
-    a video is uploaded as it is, or transcoded to H.264/AAC with ``transcode=True``."""
-    given = [name for name in PHOTO_OPTIONS if name in kwargs]
+def refuse_photo_options(operator: str, kind: str, kwargs: dict[str, Any]) -> None:
+    """``TypeError`` at DAG parse when a video or voice operator is given ``quality`` or
+    ``max_side``: only a photo is re-encoded as a JPEG and resized (a video is sent as it is
+    or transcoded with ``transcode=True``)."""
+    taken = media_kind(kind).options
+    given = [name for name in PHOTO_OPTIONS if name in kwargs and name not in taken]
     if given:
         raise TypeError(
             f"{operator} takes no {' or '.join(given)}: they apply to photos only "
-            f"(a video is uploaded as it is, or transcoded with transcode=True)"
+            f"(a {kind} is not re-encoded as a JPEG)"
         )
 
 
@@ -138,24 +93,15 @@ class _DirectUploadOperator(DirectBaseOperator):
         super().__init__(**kwargs)
         self.path = path
 
-    def photo_options(self) -> dict[str, Any]:
-        """How a photo is prepared (``quality``, ``max_side``); nothing for a video."""
-        return {}
-
-    def video_options(self) -> dict[str, Any]:
-        """How a video is prepared (``transcode``); nothing for a photo."""
+    def media_options(self) -> dict[str, Any]:
+        """How the file is prepared (a photo's ``quality`` and ``max_side``); none by default."""
         return {}
 
     def run(self, context: Context) -> dict[str, Any]:
         """Validate the file, then upload it (or, in a dry run, describe it)."""
         hook = self.hook
-        photo_options = self.photo_options()
-        checked = inspect_media(
-            self.kind,
-            media_source(self.path, self.kind),
-            **self.video_options(),
-            **photo_options,
-        )
+        options = self.media_options()
+        checked = inspect_media(self.kind, media_source(self.path, self.kind), **options)
         try:
             if hook.settings.dry_run:
                 self.log.info("Dry run: would upload %s %s", self.kind, checked.description)
@@ -166,7 +112,7 @@ class _DirectUploadOperator(DirectBaseOperator):
                     **checked.description,
                     "dry_run": True,
                 }
-            upload = upload_media(hook.get_conn(), self.kind, checked.source, **photo_options)
+            upload = upload_media(hook.get_conn(), self.kind, checked.source, **options)
         finally:
             checked.discard()
         self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
@@ -198,7 +144,7 @@ class DirectUploadPhotoOperator(_DirectUploadOperator):
         self.quality = quality
         self.max_side = max_side
 
-    def photo_options(self) -> dict[str, Any]:
+    def media_options(self) -> dict[str, Any]:
         """``quality`` and ``max_side``."""
         return {"quality": self.quality, "max_side": self.max_side}
 
@@ -225,11 +171,33 @@ class DirectUploadVideoOperator(_DirectUploadOperator):
     template_fields: Sequence[str] = (*_DirectUploadOperator.template_fields, "transcode")
 
     def __init__(self, *, path: Any, transcode: Any = False, **kwargs: Any) -> None:
-        refuse_photo_options(type(self).__name__, kwargs)
+        refuse_photo_options(type(self).__name__, self.kind, kwargs)
         super().__init__(path=path, **kwargs)
         self.transcode = transcode
         check_literals(VIDEO_RENDERED, self)
 
-    def video_options(self) -> dict[str, Any]:
+    def media_options(self) -> dict[str, Any]:
         """``transcode``, rendered."""
         return rendered_values(VIDEO_RENDERED, self)
+
+
+class DirectUploadVoiceOperator(_DirectUploadOperator):
+    """Upload a voice message: AAC in an M4A as it is; with the ``[video]`` extra (PyAV) any
+    audio PyAV reads (WAV, MP3, OGG, ...) converted to AAC in M4A. Duration and waveform are
+    computed from the audio; at most 59 s.
+
+    :param path: a local audio file (templated).
+    :param dry_run: validate and describe the voice message without uploading (None: the
+        connection's ``dry_run`` extra decides).
+    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :return: the upload, ``{upload_id, media_id, kind, route, width, height, duration_ms,
+        bytes, waveform}`` (width and height None), each key also pushed as its own XCom
+        (``multiple_outputs``); in a dry run ``upload_id`` and ``media_id`` are None and
+        ``dry_run`` is True.
+    """
+
+    kind = "voice"
+
+    def __init__(self, *, path: Any, **kwargs: Any) -> None:
+        refuse_photo_options(type(self).__name__, self.kind, kwargs)
+        super().__init__(path=path, **kwargs)

@@ -13,6 +13,7 @@ from airflow_provider_dm.client.items import (
     ProfileShare,
     Text,
     Video,
+    Voice,
     item_from_dict,
     urls_in,
 )
@@ -154,6 +155,7 @@ def test_items_are_immutable_and_round_trip_through_dicts() -> None:
         MediaShare("2_3"),
         Photo("4", media_id="5"),
         Video("6", media_id="7", duration_ms=8),
+        Voice("9", waveform=(0.0, 0.5, 1.0), media_id="10", duration_ms=300),
     ]
     assert sorted(ITEM_TYPES) == sorted(item.kind for item in items)
     for item in items:

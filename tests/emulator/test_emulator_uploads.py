@@ -58,6 +58,7 @@ def test_video_resume_finish_and_configure(api: Api, emulator: EmulatorControl, 
     assert sent.status_code == 200
     (row,) = emulator.ledger()
     assert row["upload"] == {
+        "kind": "video",
         "bytes": 10_000,
         "width": 640,
         "height": 360,
