@@ -7,7 +7,8 @@ ids (base64 of the private thread and item ids). What `official-api.md` states i
 24-hour window (opened by the person's newest message; 7 days with the `HUMAN_AGENT` tag), no
 conversation started by the business, one person per conversation, details for the 20 newest
 messages only, 1000-byte texts, own posts only for `MEDIA_SHARE`, per-account call rates, and
-the Graph error shape `{"error": {message, type, code, error_subcode, fbtrace_id}}`.
+the Graph error shape `{"error": {message, type, code, error_subcode, fbtrace_id}}`. The
+account's own posts are IG Media nodes (`GET /<post id>?fields=permalink`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ TOKEN_SECONDS = 60 * 24 * 3600
 REFRESH_MIN_AGE = 24 * 3600
 TEXT_BYTES = 1000
 PAGE_SIZE = 25
+POST_URL = "https://www.instagram.com/p/"
 ATTACHMENT_TYPES = {"image": 1, "video": 2, "audio": 0, "file": 0}
 
 
@@ -200,6 +202,9 @@ def handle(ctx: EmulatorState, req: Request) -> Response:
     if item_id is not None and len(parts) == 1 and req.method == "GET":
         ctx.graph_rates.admit(viewer, "conversations")
         return Response(_message(ctx, req, item_id, viewer))
+    media = _own_media(ctx, req, node, viewer) if len(parts) == 1 and req.method == "GET" else None
+    if media is not None:
+        return Response(media)
     raise graph_error(
         400,
         100,
@@ -465,6 +470,22 @@ def _message(ctx: EmulatorState, req: Request, item_id: str, viewer: int) -> Jso
     return _message_json(ctx, row, viewer, wanted)
 
 
+def _own_media(ctx: EmulatorState, req: Request, node: str, viewer: int) -> JsonDict | None:
+    """An IG Media node of the account's own posts (`id`, and `permalink` when asked), or
+    None: another account's post is not readable with this token."""
+    if not node.isdigit():
+        return None
+    ctx.graph_rates.admit(viewer, "conversations")
+    with ctx.store.lock:
+        row = ctx.store.db.execute("SELECT * FROM media WHERE pk = ?", (node,)).fetchone()
+    if row is None or int(row["owner_pk"]) != viewer:
+        return None
+    body: JsonDict = {"id": str(row["pk"])}
+    if "permalink" in _wanted(req):
+        body["permalink"] = f"{POST_URL}{row['code']}/"
+    return body
+
+
 def _person(ctx: EmulatorState, pk: int, viewer: int) -> JsonDict:
     with ctx.store.lock:
         row = ctx.store.db.execute("SELECT username FROM users WHERE pk = ?", (pk,)).fetchone()
@@ -500,9 +521,7 @@ def _message_json(ctx: EmulatorState, row: Any, viewer: int, wanted: set[str]) -
         body["attachments"] = {"data": [_attachment_json(attachment)]}
     if "shares" in wanted and row["item_type"] == "media_share":
         media = payload.get("media_share") or {}
-        body["shares"] = {
-            "data": [{"link": f"https://www.instagram.com/p/{media.get('code', '')}"}]
-        }
+        body["shares"] = {"data": [{"link": f"{POST_URL}{media.get('code', '')}"}]}
     if "reactions" in wanted and row["reactions"]:
         emojis = json.loads(row["reactions"]).get("emojis", [])
         body["reactions"] = {

@@ -456,21 +456,27 @@ class RequestHandler(StreamRequestHandler):
     def _graph(
         self, ctx: EmulatorState, req: Request, length: int | None, chunked: bool
     ) -> Response:
-        """A Graph API request: JSON (or form) body, fault rules, then `graph.handle`."""
+        """A Graph API request: JSON (or form) body, fault rules, then `graph.handle`;
+        `drop_after` and `slow_answer` act after the request was handled (a send is stored)."""
         req.form = graph.decode_body(
             parse_form(self.headers.get("Content-Type") or "", self._read_body(length, chunked))
         )
         fault = ctx.faults.take(req.method, req.path)
-        if fault is not None:
+        if fault is not None and fault.action not in ("drop_after", "slow_answer"):
             if fault.action == "delay":
                 time.sleep(float(fault.params.get("seconds", 1)))
-            elif fault.action in ("drop", "drop_after"):
+            elif fault.action == "drop":
                 raise DropConnection()
             else:
                 error = fault.error()
                 assert error is not None
                 raise error
-        return graph.handle(ctx, req)
+        response = graph.handle(ctx, req)
+        if fault is not None and fault.action == "drop_after":
+            raise DropConnection()
+        if fault is not None and fault.action == "slow_answer":
+            time.sleep(float(fault.params.get("seconds", 1)))
+        return response
 
     def _check_headers(self, req: Request, route: Route) -> None:
         if not req.path.startswith(API) or route.any_agent:

@@ -76,16 +76,19 @@ MEDIA_SHARE_RENDERED: dict[str, Coerce] = {
 @dataclass(frozen=True)
 class SendPlan:
     """A validated item, before any request: ``key`` identifies it for the client_context,
-    ``preview`` describes it for a dry run, ``make`` yields the item (uploading if need be)."""
+    ``preview`` describes it for a dry run, ``make`` yields the item (uploading if need be),
+    ``item`` is the item when known without a request (the official backend finds an earlier
+    send by its content)."""
 
     key: str
     preview: dict[str, Any]
     make: Callable[[DirectClient], Item]
+    item: Item | None = None
 
 
 def _plan_of(item: Item) -> SendPlan:
     values = item.to_dict()
-    return SendPlan(json.dumps(values, sort_keys=True), values, lambda client: item)
+    return SendPlan(json.dumps(values, sort_keys=True), values, lambda client: item, item)
 
 
 def _address(destination: Destination) -> dict[str, Any]:
@@ -180,7 +183,8 @@ class DirectSendBaseOperator(DirectBaseOperator):
         tokens = {d: self._client_context(context, d, plan) for d in destinations}
         results: dict[Destination, SendResult] = {}
         if context["ti"].try_number > 1:
-            results.update(self._already_sent(client, tokens, first_try_began(context)))
+            began = first_try_began(context)
+            results.update(self._already_sent(client, tokens, began, plan.item))
         missing = [d for d in destinations if d not in results]
         item = plan.make(client) if missing else None
         for destination in missing:
@@ -215,13 +219,17 @@ class DirectSendBaseOperator(DirectBaseOperator):
         )
 
     def _already_sent(
-        self, client: DirectClient, tokens: dict[Destination, str], since: datetime | None
+        self,
+        client: DirectClient,
+        tokens: dict[Destination, str],
+        since: datetime | None,
+        item: Item | None,
     ) -> dict[Destination, SendResult]:
         found: dict[Destination, SendResult] = {}
         for destination, token in tokens.items():
             try:
                 earlier = client.find_sent(
-                    destination, token, since=since, look_back=self.look_back
+                    destination, token, since=since, look_back=self.look_back, item=item
                 )
             except DirectError as exc:
                 self.log.warning(
