@@ -580,6 +580,16 @@ def conversation_id(value: Any, field: str = "thread_id") -> str:
     return text
 
 
+def message_id(value: Any, field: str = "item_id") -> str:
+    """A message id (mid) as the service writes them, opaque URL-safe base64, else
+    ``InvalidInput`` naming ``field``."""
+    text = str(value).strip() if isinstance(value, (str, int)) else ""
+    bare = text.rstrip("=").replace("-", "").replace("_", "")
+    if not bare or not bare.isascii() or not bare.isalnum() or len(text) > 400:
+        raise InvalidInput(field, f"must be a message id, got {value!r}")
+    return text
+
+
 def _page(entries: tuple[Any, ...], answer: dict[str, Any]) -> Page[Any]:
     paging = _dict(answer.get("paging"))
     after = _dict(paging.get("cursors")).get("after")

@@ -367,6 +367,12 @@ class DirectHook(BaseHook):
 
         return checked_thread_id(thread_id)
 
+    def check_item_id(self, item_id: Any, field: str = "item_id") -> str:
+        """An item id as this API writes them (digits), else ``InvalidInput`` naming ``field``."""
+        from airflow_provider_dm.client.checks import numeric_id
+
+        return numeric_id(item_id, field)
+
     def test_connection(self) -> tuple[bool, str]:
         """One cheap authenticated call, even for an account marked blocked; success lifts the
         mark (the person fixed its cause). Never raises (the UI's Test button)."""

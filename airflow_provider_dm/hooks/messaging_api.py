@@ -109,6 +109,12 @@ class MessagingApiHook(DirectHook):
 
         return conversation_id(thread_id)
 
+    def check_item_id(self, item_id: Any, field: str = "item_id") -> str:
+        """A message id (opaque URL-safe base64), else ``InvalidInput`` naming ``field``."""
+        from airflow_provider_dm.client.graph import message_id
+
+        return message_id(item_id, field)
+
     def check_sendable(self, operator: str, item: dict[str, Any]) -> None:
         """Refuse, before any request, an item kind the official API cannot send, naming
         the operator, the connection type and the reason."""
