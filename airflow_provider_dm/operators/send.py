@@ -7,10 +7,12 @@ On a retry (try_number > 1: a failed try retried, or a cleared task) the destina
 searched back by time for that token first (``client.look_back``: until before the dag run
 began, less 5 minutes of clock skew, at most ``look_back`` pages); a hit is recorded as
 ``already_sent`` and not sent again, whatever arrived in the thread since. Within a try, a send
-whose answer was lost looks in the thread before it is repeated. One destination failing does
-not stop the others, nor does an ``@username`` the service does not know (its record names
-``recipients[i]``): the task fails at the end, naming the failed destinations, and its retry
-sends only what is missing.
+whose answer was lost looks in the thread before it is repeated. On the official backend, which
+keeps no token, the earlier send is found by its content among the conversation's 20 newest
+messages (``client.graph_look_back``), so the plan hands the item to ``find_sent``.
+One destination failing does not stop the others, nor does an ``@username`` the service does
+not know (its record names ``recipients[i]``): the task fails at the end, naming the failed
+destinations, and its retry sends only what is missing.
 
 The XCom is one record per destination: ``{destination, thread_id, item_id, client_context,
 status, error, error_type, retryable}`` with status ``sent``, ``already_sent`` or ``failed``
