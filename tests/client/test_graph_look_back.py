@@ -1,7 +1,7 @@
 """Finding an earlier send by its content (``client.graph_look_back``): which messages of a
-conversation count as our earlier send. Pure functions over messages shaped as the
-Conversations API returns them (the DAG tests in tests/operators/test_graph_retry.py run the
-same search against the emulator)."""
+conversation count as our earlier send (pure functions over messages shaped as the
+Conversations API returns them), and ``GraphClient.find_sent`` against the emulator's `/graph/`
+routes (the DAG tests are tests/operators/test_graph_retry.py)."""
 
 from __future__ import annotations
 
@@ -85,3 +85,63 @@ def test_twenty_newer_messages_leave_the_search_incomplete() -> None:
     search = find_earlier(newer, {OWN}, TEXT, BEGAN)
 
     assert (search.message_id, search.seen, search.complete) == (None, 20, False)
+
+
+# -- GraphClient.find_sent against the emulator's /graph/ routes --------------------------------
+
+
+@pytest.fixture
+def graph(emulator) -> Any:
+    """A Graph client of ``airflow_demo``, a person who just wrote to it, and that
+    conversation: ``(client, destination, conversation)``."""
+    from airflow_provider_dm.client.destinations import Destination
+    from airflow_provider_dm.client.graph import GraphClient
+    from airflow_provider_dm.emulator.graph import conversation_id
+
+    token = emulator.graph_token()["access_token"]
+    client = GraphClient(token, api_url=f"{emulator.url}/graph/", reads_per_second=0)
+    seed = emulator.seed()
+    thread = next(t for t in seed["threads"] if not t["is_group"] and not t["pending"])
+    person = next(u for u in seed["users"] if u["pk"] == thread["users"][0])
+    emulator.incoming(thread["thread_id"], person["pk"], "hello business")
+    return client, Destination(user_ids=(person["igsid"],)), conversation_id(thread["thread_id"])
+
+
+def test_find_sent_finds_a_text_sent_since_the_first_try(graph) -> None:
+    from airflow_provider_dm.client.items import Text
+
+    client, destination, conversation = graph
+    began = datetime.now(timezone.utc)
+    (sent,) = client.send(Text("once"), recipients=[list(destination.user_ids)])
+
+    found = client.find_sent(destination, "token", since=began, item=Text("once"))
+    other = client.find_sent(destination, "token", since=began, item=Text("twice"))
+
+    assert found is not None and found.status == "already_sent"
+    assert (found.thread_id, found.item_id) == (conversation, sent.item_id)
+    assert other is None
+
+
+def test_find_sent_without_a_first_try_moment_finds_nothing(graph) -> None:
+    from airflow_provider_dm.client.items import Text
+
+    client, destination, _ = graph
+    client.send(Text("an old greeting"), recipients=[list(destination.user_ids)])
+
+    assert client.find_sent(destination, "token", since=None, item=Text("an old greeting")) is None
+
+
+def test_find_sent_that_cannot_read_the_conversation_fails_the_destination(graph, emulator) -> None:
+    from airflow_provider_dm.client.items import Text
+
+    client, destination, conversation = graph
+    emulator.add_fault("GET", f"/graph/v26.0/{conversation}", "feedback_required")
+
+    result = client.find_sent(
+        destination, "token", since=datetime.now(timezone.utc), item=Text("x")
+    )
+
+    assert result is not None
+    assert (result.status, result.retryable) == ("failed", True)
+    assert "not sent again blind" in str(result.error)
+    assert emulator.ledger() == []
