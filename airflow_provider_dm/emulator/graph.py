@@ -99,6 +99,17 @@ def graph_error(
     return ApiError.shaped(status, {"error": body})
 
 
+def fault_error(action: str) -> ApiError | None:
+    """The Graph-shaped answer of a fault rule's error action on a `/graph/` route (throttling
+    code 4, transient code 2), or None for the actions that keep their own answer."""
+    if action == "rate_limit":
+        return graph_error(400, 4, "(#4) Application request limit reached")
+    if action in ("server_error", "unavailable"):
+        status = 500 if action == "server_error" else 503
+        return graph_error(status, 2, "An unexpected error has occurred. Please retry later.")
+    return None
+
+
 def _iso(timestamp_us: int) -> str:
     moment = datetime.fromtimestamp(timestamp_us / 1e6, tz=timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S+0000")

@@ -468,7 +468,7 @@ class RequestHandler(StreamRequestHandler):
             elif fault.action == "drop":
                 raise DropConnection()
             else:
-                error = fault.error()
+                error = graph.fault_error(fault.action) or fault.error()
                 assert error is not None
                 raise error
         response = graph.handle(ctx, req)
