@@ -145,3 +145,18 @@ def test_find_sent_that_cannot_read_the_conversation_fails_the_destination(graph
     assert (result.status, result.retryable) == ("failed", True)
     assert "not sent again blind" in str(result.error)
     assert emulator.ledger() == []
+
+
+def test_an_earlier_send_behind_twenty_newer_messages_is_not_seen(graph, emulator, caplog) -> None:
+    """The documented limit: the service details only the 20 newest messages."""
+    from airflow_provider_dm.client.items import Text
+
+    client, destination, _ = graph
+    began = datetime.now(timezone.utc)
+    client.send(Text("hidden"), recipients=[list(destination.user_ids)])
+    thread = next(t for t in emulator.seed()["threads"] if not t["is_group"] and not t["pending"])
+    for n in range(20):
+        emulator.incoming(thread["thread_id"], thread["users"][0], f"reply {n}")
+
+    assert client.find_sent(destination, "token", since=began, item=Text("hidden")) is None
+    assert "details only its 20 newest messages" in caplog.text
