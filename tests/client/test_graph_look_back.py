@@ -99,7 +99,7 @@ def graph(emulator) -> Any:
     from airflow_provider_dm.emulator.graph import conversation_id
 
     token = emulator.graph_token()["access_token"]
-    client = GraphClient(token, api_url=f"{emulator.url}/graph/", reads_per_second=0)
+    client = GraphClient(token, api_url=f"{emulator.url}/graph/")
     seed = emulator.seed()
     thread = next(t for t in seed["threads"] if not t["is_group"] and not t["pending"])
     person = next(u for u in seed["users"] if u["pk"] == thread["users"][0])

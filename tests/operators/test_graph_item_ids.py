@@ -23,7 +23,7 @@ def graph_conn(emulator: EmulatorControl, monkeypatch: pytest.MonkeyPatch) -> Gr
         "password": token,
     }
     monkeypatch.setenv("AIRFLOW_CONN_DM_GRAPH", json.dumps(connection))
-    return GraphClient(token, api_url=f"{emulator.url}/graph/", reads_per_second=0)
+    return GraphClient(token, api_url=f"{emulator.url}/graph/")
 
 
 def _thread(emulator: EmulatorControl) -> dict:
