@@ -51,6 +51,7 @@ from airflow_provider_dm.operators.upload import (
     CheckedMedia,
     _DirectUploadOperator,
     check_photo_options,
+    given,
     inspect_media,
     media_source,
     refuse_photo_options,
@@ -396,6 +397,7 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         "upload_id",
         "media_id",
         "path",
+        "url",
     )
 
     def __init__(
@@ -405,6 +407,7 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         upload_id: Any = None,
         media_id: Any = None,
         path: Any = None,
+        url: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -413,6 +416,7 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         self.upload_id = upload_id
         self.media_id = media_id
         self.path = path
+        self.url = url
 
     def _chained(self, upload: Any, upload_id: Any, media_id: Any) -> tuple[Any, Any]:
         """``upload`` and ``upload_id`` as the send should take them, checked at DAG parse
@@ -476,7 +480,7 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         if values is not None:
             return kind.item_from_upload(values)
         if self.upload_id is None:
-            raise InvalidInput("upload_id", "give upload, upload_id or path")
+            raise InvalidInput("upload_id", "give upload, upload_id, path or url")
         media_id = None if self.media_id in (None, "", "None") else self.media_id
         return self.bare_item(upload_id=self.upload_id, media_id=media_id)
 
@@ -498,12 +502,36 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
                 "upload=upload_task.output (or give media_id as well)",
             )
 
+    def _source(self) -> str:
+        """Which source the rendered arguments give: ``url``, ``path`` or ``upload``; ``url``
+        and ``path`` each exclude every other, else ``InvalidInput`` naming them."""
+        chosen = [
+            n for n in ("url", "path", "upload", "upload_id", "media_id") if given(getattr(self, n))
+        ]
+        for source in ("url", "path"):
+            if source in chosen:
+                other = next((name for name in chosen if name != source), None)
+                if other is not None:
+                    raise InvalidInput(source, f"give either {source} or {other}, not both")
+                return source
+        return "upload"
+
     def plan(self, context: Context, route: str) -> SendPlan:
-        if self.path is None:
+        hook = self.hook
+        operator = type(self).__name__
+        source = self._source()
+        if source == "url":
+            hook.check_media_source(operator, self.kind, "url")
+            item = media_kind(self.kind).item(url=self.url)
+            hook.check_media_item(item, route)
+            return _plan_of(item)
+        if source == "upload":
             self._check_media_id(route)
-            return super().plan(context, route)
-        if self.upload is not None or self.upload_id is not None:
-            raise InvalidInput("path", "give either path or an upload, not both")
+            hook.check_media_source(operator, self.kind, "upload")
+            item = self.build_item(context)
+            hook.check_media_item(item, route)
+            return _plan_of(item)
+        hook.check_media_source(operator, self.kind, "path")
         media_options = self.media_options()
         checked = inspect_media(self.kind, media_source(self.path, self.kind), **media_options)
         self._checked = checked

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_dm.client.checks import positive_int
+from airflow_provider_dm.client.errors import InvalidInput
 from airflow_provider_dm.client.media_kinds import CheckedMedia, media_kind
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.rendered import check_literals, flag, rendered_values
@@ -27,6 +28,16 @@ if TYPE_CHECKING:
 QUALITY = 70
 MAX_SIDE = 1080
 PHOTO_OPTIONS = media_kind("photo").options
+# The upload record of a URL upload in a dry run: nothing is known of the file.
+URL_UPLOAD = {
+    "upload_id": None,
+    "media_id": None,
+    "route": "graph",
+    "width": None,
+    "height": None,
+    "duration_ms": None,
+    "bytes": None,
+}
 # The video operators' templated option, and what its rendered value means.
 VIDEO_RENDERED = {"transcode": flag}
 
@@ -61,6 +72,21 @@ def upload_media(client: DirectClient, kind: str, source: Any, **options: Any) -
     return media_kind(kind).upload(client, source, **options)
 
 
+def given(value: Any) -> bool:
+    """Whether an optional argument holds a value once rendered (a template of a missing conf
+    key renders None, or "None" without native rendering)."""
+    return value not in (None, "", "None")
+
+
+def one_source(path: Any, url: Any) -> str:
+    """Which of ``path`` and ``url`` is given: exactly one, else ``InvalidInput`` naming it."""
+    if given(path) and given(url):
+        raise InvalidInput("url", "give either url or path, not both")
+    if not given(path) and not given(url):
+        raise InvalidInput("path", "give path (a local file) or url (a public http(s) URL)")
+    return "url" if given(url) else "path"
+
+
 def check_photo_options(quality: Any, max_side: Any) -> None:
     """``quality`` in 1..95 and a positive ``max_side``, else ``ValueError`` naming the field."""
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 95:
@@ -85,13 +111,16 @@ class _DirectUploadOperator(DirectBaseOperator):
     """Upload one media file and return its ``Upload`` dict (each key also its own XCom)."""
 
     kind: str
-    template_fields: Sequence[str] = ("direct_conn_id", "path")
+    template_fields: Sequence[str] = ("direct_conn_id", "path", "url")
     ui_color = "#e8f5e9"
 
-    def __init__(self, *, path: Any, **kwargs: Any) -> None:
+    def __init__(self, *, path: Any = None, url: Any = None, **kwargs: Any) -> None:
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
+        if path is None and url is None:
+            raise ValueError("path: give path (a local file) or url (a public http(s) URL)")
         self.path = path
+        self.url = url
 
     def media_options(self) -> dict[str, Any]:
         """How the file is prepared (a photo's ``quality`` and ``max_side``); none by default."""
@@ -100,6 +129,9 @@ class _DirectUploadOperator(DirectBaseOperator):
     def run(self, context: Context) -> dict[str, Any]:
         """Validate the file, then upload it (or, in a dry run, describe it)."""
         hook = self.hook
+        if one_source(self.path, self.url) == "url":
+            return self._upload_url(hook)
+        hook.check_media_source(type(self).__name__, self.kind, "path")
         options = self.media_options()
         checked = inspect_media(self.kind, media_source(self.path, self.kind), **options)
         try:
@@ -116,6 +148,17 @@ class _DirectUploadOperator(DirectBaseOperator):
         finally:
             checked.discard()
         self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
+        return upload.to_dict()
+
+    def _upload_url(self, hook: Any) -> dict[str, Any]:
+        """Upload the media at ``url`` once (official API only; the service fetches it)."""
+        hook.check_media_source(type(self).__name__, self.kind, "url")
+        item = media_kind(self.kind).item(url=self.url)
+        if hook.settings.dry_run:
+            self.log.info("Dry run: would upload the %s at %s", self.kind, item.url)
+            return {**URL_UPLOAD, "kind": self.kind, "url": item.url, "dry_run": True}
+        upload = hook.get_conn().upload_url(self.kind, item.url)
+        self.log.info("Uploaded %s from its URL: attachment_id %s", self.kind, upload.media_id)
         return upload.to_dict()
 
 
@@ -136,10 +179,8 @@ class DirectUploadPhotoOperator(_DirectUploadOperator):
 
     kind = "photo"
 
-    def __init__(
-        self, *, path: Any, quality: int = QUALITY, max_side: int = MAX_SIDE, **kwargs: Any
-    ) -> None:
-        super().__init__(path=path, **kwargs)
+    def __init__(self, *, quality: int = QUALITY, max_side: int = MAX_SIDE, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         check_photo_options(quality, max_side)
         self.quality = quality
         self.max_side = max_side
@@ -170,9 +211,9 @@ class DirectUploadVideoOperator(_DirectUploadOperator):
     kind = "video"
     template_fields: Sequence[str] = (*_DirectUploadOperator.template_fields, "transcode")
 
-    def __init__(self, *, path: Any, transcode: Any = False, **kwargs: Any) -> None:
+    def __init__(self, *, transcode: Any = False, **kwargs: Any) -> None:
         refuse_photo_options(type(self).__name__, self.kind, kwargs)
-        super().__init__(path=path, **kwargs)
+        super().__init__(**kwargs)
         self.transcode = transcode
         check_literals(VIDEO_RENDERED, self)
 
@@ -198,6 +239,6 @@ class DirectUploadVoiceOperator(_DirectUploadOperator):
 
     kind = "voice"
 
-    def __init__(self, *, path: Any, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         refuse_photo_options(type(self).__name__, self.kind, kwargs)
-        super().__init__(path=path, **kwargs)
+        super().__init__(**kwargs)
