@@ -6,8 +6,10 @@ The business account is any seeded account holding a token from `POST
 ids (base64 of the private thread and item ids). What `official-api.md` states is enforced: the
 24-hour window (opened by the person's newest message; 7 days with the `HUMAN_AGENT` tag), no
 conversation started by the business, one person per conversation, details for the 20 newest
-messages only, 1000-byte texts, own posts only for `MEDIA_SHARE`, per-account call rates, and
-the Graph error shape `{"error": {message, type, code, error_subcode, fbtrace_id}}`.
+messages only, 1000-byte texts, own posts only for `MEDIA_SHARE`, per-account call rates, the
+attachment upload (by public URL for any type, never fetched; by multipart `filedata` for audio
+and video only, within their types and 25 MB, the size kept), and the Graph error shape
+`{"error": {message, type, code, error_subcode, fbtrace_id}}`.
 """
 
 from __future__ import annotations

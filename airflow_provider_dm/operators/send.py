@@ -582,6 +582,10 @@ class DirectSendPhotoOperator(_DirectSendMediaOperator):
     :param media_id: the messenger media id of the upload (attachment route; templated).
     :param path: a photo to upload and send in one task (templated); the retry of a task that
         already sent it does not upload again.
+    :param url: a public http(s) URL of the photo, on an ``instagram_messaging`` connection
+        only (the official API fetches it; at most 8 MB, PNG or JPEG); on the private API it
+        is refused before any request: give ``path``. Exactly one of ``path``, ``url`` and an
+        upload (templated).
     :param quality: JPEG quality for ``path``, 1..95 (default 70).
     :param max_side: the longest side for ``path``, in pixels (default 1080).
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
@@ -623,7 +627,11 @@ class DirectSendVideoOperator(_DirectSendMediaOperator):
     :param media_id: the messenger media id of the upload (attachment route; templated).
     :param path: a local MP4 to upload and send in one task (templated); it is checked first
         from its boxes (not truncated, H.264/AAC, within Direct's duration, size and frame
-        limits).
+        limits); on an ``instagram_messaging`` connection it is uploaded as multipart
+        ``filedata`` (at most 25 MB) and sent by its ``attachment_id``.
+    :param url: a public http(s) URL of the video, on an ``instagram_messaging`` connection
+        only (at most 25 MB); refused on the private API before any request: give ``path``
+        (templated).
     :param transcode: when the video at ``path`` has a codec, frame or file size outside the
         limits, convert it to H.264/AAC (at most 1280 px, capped bitrate) in a temporary file
         instead of refusing it; needs the ``airflow-provider-dm[video]`` extra (templated;
@@ -670,6 +678,9 @@ class DirectSendVoiceOperator(_DirectSendMediaOperator):
         is sent with its waveform, which only the upload record holds (templated).
     :param media_id: not used alone: a bare id carries no waveform (templated).
     :param path: a local audio file to upload and send in one task (templated).
+    :param url: a public http(s) URL of the audio (aac, m4a, wav, mp4; at most 25 MB), on
+        an ``instagram_messaging`` connection only; refused on the private API before any
+        request: give ``path`` (templated).
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).

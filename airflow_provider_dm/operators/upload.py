@@ -167,14 +167,20 @@ class DirectUploadPhotoOperator(_DirectUploadOperator):
     ratios and ``max_side``).
 
     :param path: a local path or an ``ObjectStoragePath`` URL (templated).
+    :param url: instead of ``path``, on an ``instagram_messaging`` connection only: a public
+        http(s) URL the official API fetches and keeps as a reusable attachment (the photo is
+        not read here; on the private API it is refused before any request) (templated).
     :param quality: JPEG quality, 1..95 (default 70).
     :param max_side: the longest side after resizing, in pixels (default 1080).
     :param dry_run: validate and describe the photo without uploading (None: the connection's
         ``dry_run`` extra decides).
-    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param direct_conn_id: the ``instagram_direct`` connection, or ``instagram_messaging``
+        (templated).
     :return: the upload, ``{upload_id, media_id, kind, route, width, height, duration_ms,
         bytes}``, each key also pushed as its own XCom (``multiple_outputs``); in a dry run
-        ``upload_id`` and ``media_id`` are None and ``dry_run`` is True.
+        ``upload_id`` and ``media_id`` are None and ``dry_run`` is True. On the official API
+        ``route`` is ``graph``, ``upload_id`` and ``media_id`` are the ``attachment_id`` and
+        sizes not known (an upload by URL) are None.
     """
 
     kind = "photo"
@@ -195,17 +201,23 @@ class DirectUploadVideoOperator(_DirectUploadOperator):
     its boxes (not truncated, H.264/AAC, within Direct's duration, size and frame limits). It
     takes no ``quality`` or ``max_side``: a video is uploaded as it is, or transcoded.
 
-    :param path: a local MP4 file (templated).
+    :param path: a local MP4 file (templated); on an ``instagram_messaging`` connection it
+        is uploaded as multipart ``filedata`` (at most 25 MB).
+    :param url: instead of ``path``, on an ``instagram_messaging`` connection only: a public
+        http(s) URL the official API fetches (refused on the private API) (templated).
     :param transcode: when the video's codec, frame or file size is outside the limits,
         convert it to H.264/AAC (at most 1280 px, capped bitrate) in a temporary file instead
         of refusing it; needs the ``airflow-provider-dm[video]`` extra (templated; default
         False).
     :param dry_run: validate and describe the video without uploading (None: the connection's
         ``dry_run`` extra decides).
-    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param direct_conn_id: the ``instagram_direct`` connection, or ``instagram_messaging``
+        (templated).
     :return: the upload, ``{upload_id, media_id, kind, route, width, height, duration_ms,
         bytes}``, each key also pushed as its own XCom (``multiple_outputs``); in a dry run
-        ``upload_id`` and ``media_id`` are None and ``dry_run`` is True.
+        ``upload_id`` and ``media_id`` are None and ``dry_run`` is True. On the official API
+        ``route`` is ``graph``, ``upload_id`` and ``media_id`` are the ``attachment_id`` and
+        sizes not known (an upload by URL) are None.
     """
 
     kind = "video"
@@ -227,7 +239,10 @@ class DirectUploadVoiceOperator(_DirectUploadOperator):
     audio PyAV reads (WAV, MP3, OGG, ...) converted to AAC in M4A. Duration and waveform are
     computed from the audio; at most 59 s.
 
-    :param path: a local audio file (templated).
+    :param path: a local audio file (templated); on an ``instagram_messaging`` connection it
+        is uploaded as multipart ``filedata`` (at most 25 MB), checked as on the private API.
+    :param url: instead of ``path``, on an ``instagram_messaging`` connection only: a public
+        http(s) URL the official API fetches (refused on the private API) (templated).
     :param dry_run: validate and describe the voice message without uploading (None: the
         connection's ``dry_run`` extra decides).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
