@@ -362,6 +362,11 @@ class DirectHook(BaseHook):
     def check_sendable(self, operator: str, item: dict[str, Any]) -> None:
         """Every item kind can be sent over the private API: nothing to refuse."""
 
+    @property
+    def upload_route(self) -> str:
+        """The ``route`` of this connection's uploads: its media route."""
+        return self.settings.media_route
+
     def check_media_source(self, operator: str, kind: str, source: str) -> None:
         """Refuse, before any request, a media ``source`` (``path``, ``url`` or ``upload``)
         this API cannot take: the private API uploads files, so it sends nothing by URL."""

@@ -123,6 +123,11 @@ class MessagingApiHook(DirectHook):
                 f" Instagram Messaging API {UNSENDABLE.get(str(kind), UNSENDABLE['media'])}"
             )
 
+    @property
+    def upload_route(self) -> str:
+        """The ``route`` of this connection's uploads: ``graph`` (sent by attachment_id)."""
+        return "graph"
+
     def check_media_source(self, operator: str, kind: str, source: str) -> None:
         """Refuse, before any request, a photo from a file: the official attachment upload
         takes images by public URL only (videos and voice messages also from a file)."""

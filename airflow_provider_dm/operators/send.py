@@ -502,6 +502,20 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
                 "upload=upload_task.output (or give media_id as well)",
             )
 
+    def _check_upload_route(self, route: str) -> None:
+        """Before any request: an upload made on the official API (route ``graph``) is sent
+        there only, and a private upload on the private API only."""
+        values = self._upload_values()
+        made = values.get("route") if values is not None else None
+        if made is not None and (made == "graph") != (route == "graph"):
+            name = "upload" if self.upload is not None else "upload_id"
+            where = {True: "the official API", False: "the private API"}
+            raise InvalidInput(
+                name,
+                f"is an upload on {where[made == 'graph']}; this connection sends on "
+                f"{where[route == 'graph']}: upload on the same kind of connection",
+            )
+
     def _source(self) -> str:
         """Which source the rendered arguments give: ``url``, ``path`` or ``upload``; ``url``
         and ``path`` each exclude every other, else ``InvalidInput`` naming them."""
@@ -528,6 +542,7 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         if source == "upload":
             self._check_media_id(route)
             hook.check_media_source(operator, self.kind, "upload")
+            self._check_upload_route(hook.upload_route)
             item = self.build_item(context)
             hook.check_media_item(item, route)
             return _plan_of(item)

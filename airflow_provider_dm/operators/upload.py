@@ -140,7 +140,7 @@ class _DirectUploadOperator(DirectBaseOperator):
                 return {
                     "upload_id": None,
                     "media_id": None,
-                    "route": hook.settings.media_route,
+                    "route": hook.upload_route,
                     **checked.description,
                     "dry_run": True,
                 }

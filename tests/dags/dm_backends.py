@@ -118,6 +118,22 @@ with DAG(
     DirectSendPhotoOperator(task_id="send_photo", direct_conn_id=CONN, threads=THREADS, **PHOTO)
 
 with DAG(
+    "dm_backends_upload",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    tags=["test"],
+    render_template_as_native_obj=True,
+    default_args=RETRIES,
+) as dm_backends_upload:
+    DirectSendPhotoOperator(
+        task_id="send_photo",
+        direct_conn_id=CONN,
+        upload="{{ dag_run.conf['upload'] }}",
+        threads=THREADS,
+    )
+
+with DAG(
     "dm_backends_profile",
     schedule=None,
     start_date=START,

@@ -164,3 +164,26 @@ def test_a_photo_source_the_backend_cannot_take_is_refused_before_any_request(
     assert f"{field}: DirectUploadPhotoOperator cannot" in logs
     assert f"{field}: DirectSendPhotoOperator cannot" in logs
     assert reason in logs
+
+
+@pytest.mark.parametrize(
+    ("conn", "route", "made_on"),
+    [("dm_emulator", "graph", "the official API"), ("dm_graph", "attachment", "the private API")],
+)
+def test_an_upload_from_the_other_backend_is_refused_before_any_request(
+    run_dag, fresh_sessions, emulator, graph_conn, capsys, conn, route, made_on
+) -> None:
+    upload = {"upload_id": "1000000000000042", "media_id": "1000000000000042"}
+    conf = {
+        "conn": conn,
+        "thread_id": "340282366841710300",
+        "upload": {**upload, "kind": "photo", "route": route},
+    }
+    before = len(emulator.requests())
+
+    out = run_dag("dm_backends_upload", conf)
+
+    assert out.state == "failed"
+    assert out.tries[("send_photo", -1)] == 1, "bad input is not retried"
+    assert len(emulator.requests()) == before
+    assert f"upload: is an upload on {made_on}" in capsys.readouterr().out
