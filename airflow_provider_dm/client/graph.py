@@ -373,21 +373,28 @@ class GraphClient:
         since: datetime | None = None,
         look_back: int = 1,
         item: Item | None = None,
+        kind: str | None = None,
     ) -> SendResult | None:
         """The earlier send of ``item`` to the destination, created at or after ``since`` (the
         first try) less the clock skew, as an ``already_sent`` result; None when it is not
         there. The Send API keeps no ``client_context``, so the send is found by its content
         among the conversation's 20 newest messages (``client.graph_look_back``; ``look_back``
-        has no use here). When the conversation cannot be read, a retryable ``failed`` result:
-        the item is not sent again blind."""
-        if item is None or since is None:
+        has no use here); a photo, video or voice message not uploaded yet (sent from a file)
+        by its ``kind`` alone. When the conversation cannot be read, a retryable ``failed``
+        result: the item is not sent again blind."""
+        if item is not None:
+            message = self.message_body(item)
+        elif kind in graph_media.ATTACHMENT_TYPES:
+            message = {"attachment": {"type": graph_media.ATTACHMENT_TYPES[kind]}}
+        else:
+            message = None
+        if message is None or since is None:
             log.warning(
                 "%s: %s unknown, so an earlier send cannot be told apart; sending again",
                 destination,
-                "the item" if item is None else "the first try's start",
+                "the item" if message is None else "the first try's start",
             )
             return None
-        message = self.message_body(item)
         conversation = destination.thread_id
         try:
             conversation = conversation or self.conversation_with(destination.user_ids[0])

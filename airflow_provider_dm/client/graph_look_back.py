@@ -1,7 +1,9 @@
 """Finding an earlier send on the official Messaging API, whose Send API keeps no client token:
 the conversation's newest messages are searched for one from our own account with the same
-content (text, attachment id or URL, shared post), created at or after a moment less the clock
-skew allowed by ``client.look_back``.
+content, created at or after a moment less the clock skew allowed by ``client.look_back``. The
+content is the text, the shared post's permalink, or, for photos, videos and voice messages,
+only the kinds of the attachments: Meta shows an attachment by a CDN URL of its own, never by
+the URL or ``attachment_id`` it was sent with.
 
 The API details only the 20 newest messages of a conversation: a search that meets 20 messages
 all newer than that moment stops there (``complete`` False), and the send goes out again.
@@ -25,8 +27,8 @@ DETAILED = 20  # the newest messages of a conversation that the service gives de
 
 @dataclass(frozen=True)
 class Content:
-    """What identifies a sent message: its ``text``, the attachment id or URL of each of its
-    ``attachments``, or the ``share``d post's permalink."""
+    """What identifies a sent message: its ``text``, the kind of each of its ``attachments``
+    (``image``, ``video``, ``audio``, ``file``, sorted), or the ``share``d post's permalink."""
 
     text: str | None = None
     attachments: tuple[str, ...] = ()
@@ -42,11 +44,8 @@ class Content:
         attachments = listed if isinstance(listed, list) else [message.get("attachment")]
         if any(_dict(a).get("type") == "MEDIA_SHARE" for a in attachments):
             return cls(share=_bare_url(permalink or ""))
-        values = []
-        for attachment in attachments:
-            payload = _dict(_dict(attachment).get("payload"))
-            values.append(str(payload.get("attachment_id") or payload.get("url") or ""))
-        return cls(attachments=tuple(values))
+        kinds = sorted(str(_dict(a).get("type") or "") for a in attachments)
+        return cls(attachments=tuple(kinds))
 
     def matches(self, message: dict[str, Any]) -> bool:
         """Whether a message of the Conversations API (with ``message``, ``attachments`` and
@@ -56,12 +55,8 @@ class Content:
         if self.share is not None:
             links = {_bare_url(str(s.get("link") or "")) for s in _data(message.get("shares"))}
             return bool(self.share) and self.share in links
-        found = [_attachment_values(a) for a in _data(message.get("attachments"))]
-        return (
-            bool(self.attachments)
-            and len(found) == len(self.attachments)
-            and all(v and any(v in seen for seen in found) for v in self.attachments)
-        )
+        found = sorted(_attachment_kind(a) for a in _data(message.get("attachments")))
+        return bool(self.attachments) and tuple(found) == self.attachments
 
 
 @dataclass(frozen=True)
@@ -114,12 +109,14 @@ def log_search(conversation: str, search: GraphSearch, since: datetime | None) -
         )
 
 
-def _attachment_values(attachment: dict[str, Any]) -> set[str]:
-    values = {str(attachment.get(k) or "") for k in ("id", "attachment_id", "file_url")}
-    for key in ("image_data", "video_data"):
-        data = _dict(attachment.get(key))
-        values.add(str(data.get("url") or ""))
-    return values - {""}
+def _attachment_kind(attachment: dict[str, Any]) -> str:
+    """The Send API type of an attachment as the Conversations API shows it."""
+    if "image_data" in attachment:
+        return "image"
+    if "video_data" in attachment:
+        return "video"
+    mime = str(attachment.get("mime_type") or "")
+    return "audio" if "audio_data" in attachment or mime.startswith("audio/") else "file"
 
 
 def _bare_url(url: str) -> str:

@@ -187,7 +187,7 @@ class DirectSendBaseOperator(DirectBaseOperator):
         results: dict[Destination, SendResult] = {}
         if context["ti"].try_number > 1:
             began = first_try_began(context)
-            results.update(self._already_sent(client, tokens, began, plan.item))
+            results.update(self._already_sent(client, tokens, began, plan))
         missing = [d for d in destinations if d not in results]
         item = plan.make(client) if missing else None
         for destination in missing:
@@ -226,13 +226,14 @@ class DirectSendBaseOperator(DirectBaseOperator):
         client: DirectClient,
         tokens: dict[Destination, str],
         since: datetime | None,
-        item: Item | None,
+        plan: SendPlan,
     ) -> dict[Destination, SendResult]:
         found: dict[Destination, SendResult] = {}
+        what = {"item": plan.item, "kind": plan.preview.get("kind")}
         for destination, token in tokens.items():
             try:
                 earlier = client.find_sent(
-                    destination, token, since=since, look_back=self.look_back, item=item
+                    destination, token, since=since, look_back=self.look_back, **what
                 )
             except DirectError as exc:
                 self.log.warning(

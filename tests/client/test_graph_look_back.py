@@ -31,10 +31,13 @@ TEXT = Content.of_message({"text": "hello"})
 BY_URL = Content.of_message(
     {"attachment": {"type": "image", "payload": {"url": "https://cdn.example/a.jpg"}}}
 )
+BY_ID = Content.of_message({"attachment": {"type": "audio", "payload": {"attachment_id": "17"}}})
 SHARE = Content.of_message(
     {"attachment": {"type": "MEDIA_SHARE", "payload": {"id": "3"}}}, permalink=POST
 )
-IMAGE = {"data": [{"image_data": {"url": "https://cdn.example/a.jpg"}}]}
+IMAGE = {"data": [{"image_data": {"url": "https://lookaside.example/cdn/1.jpg"}}]}
+VIDEO = {"data": [{"video_data": {"url": "https://lookaside.example/cdn/2.mp4"}}]}
+AUDIO = {"data": [{"file_url": "https://lookaside.example/cdn/3", "mime_type": "audio/mp4"}]}
 
 
 @pytest.mark.parametrize(
@@ -45,7 +48,10 @@ IMAGE = {"data": [{"image_data": {"url": "https://cdn.example/a.jpg"}}]}
         pytest.param(TEXT, [_message(sender=PERSON, message="hello")], False, id="their text"),
         pytest.param(TEXT, [_message(4, message="hello")], True, id="within the clock skew"),
         pytest.param(TEXT, [_message(6, message="hello")], False, id="before the first try"),
-        pytest.param(BY_URL, [_message(attachments=IMAGE)], True, id="attachment by url"),
+        pytest.param(BY_URL, [_message(attachments=IMAGE)], True, id="image by its kind"),
+        pytest.param(BY_URL, [_message(attachments=VIDEO)], False, id="a video is no image"),
+        pytest.param(BY_ID, [_message(attachments=AUDIO)], True, id="audio by its kind"),
+        pytest.param(BY_ID, [_message(attachments=IMAGE)], False, id="an image is no audio"),
         pytest.param(TEXT, [_message(attachments=IMAGE)], False, id="text vs attachment"),
         pytest.param(
             SHARE,

@@ -1,8 +1,9 @@
 """Exactly once on the official backend: a send task with retries, to one person (an IGSID)
 over the ``instagram_messaging`` connection named in ``dag_run.conf['conn']``.
 
-conf: ``conn``, ``recipient`` (an IGSID), ``text`` (``dm_graph_retry_text``) or ``media_id``
-(one of the account's own posts, ``dm_graph_retry_share``).
+conf: ``conn``, ``recipient`` (an IGSID), ``text`` (``dm_graph_retry_text``), ``media_id``
+(one of the account's own posts, ``dm_graph_retry_share``) or ``path`` (an MP4 uploaded and
+sent in the task, ``dm_graph_retry_video``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG
 
-from airflow_provider_dm.operators.send import DirectSendMessageOperator, DirectShareMediaOperator
+from airflow_provider_dm.operators.send import (
+    DirectSendMessageOperator,
+    DirectSendVideoOperator,
+    DirectShareMediaOperator,
+)
 
 CONN = "{{ dag_run.conf['conn'] }}"
 RECIPIENTS = "{{ [[dag_run.conf['recipient']]] }}"
@@ -37,5 +42,13 @@ with DAG("dm_graph_retry_share", **OPTIONS) as dm_graph_retry_share:
         task_id="send",
         direct_conn_id=CONN,
         media_id="{{ dag_run.conf['media_id'] }}",
+        recipients=RECIPIENTS,
+    )
+
+with DAG("dm_graph_retry_video", **OPTIONS) as dm_graph_retry_video:
+    DirectSendVideoOperator(
+        task_id="send",
+        direct_conn_id=CONN,
+        path="{{ dag_run.conf['path'] }}",
         recipients=RECIPIENTS,
     )

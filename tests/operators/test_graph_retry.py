@@ -13,7 +13,6 @@ from airflow_provider_dm.emulator.control import EmulatorControl
 from airflow_provider_dm.emulator.graph import conversation_id, message_id
 
 VIEWER_PK = 5110000001
-SEND_PATH = "/graph/"
 
 
 @pytest.fixture
@@ -39,6 +38,11 @@ def _partner(emulator: EmulatorControl) -> tuple[dict[str, Any], str]:
     return person, conversation_id(thread["thread_id"])
 
 
+def _send_path(token: dict[str, Any]) -> str:
+    """The Send API's path for the account (not its attachment uploads)."""
+    return f"/graph/v26.0/{token['ig_user_id']}/messages"
+
+
 def _own_post(emulator: EmulatorControl) -> str:
     media = next(m["id"] for m in emulator.seed()["media"] if m["owner_pk"] == VIEWER_PK)
     return media.split("_", 1)[0]
@@ -52,20 +56,23 @@ def _sends(emulator: EmulatorControl) -> list[int]:
     ]
 
 
-@pytest.mark.parametrize("dag_id", ["dm_graph_retry_text", "dm_graph_retry_share"])
+@pytest.mark.parametrize(
+    "dag_id", ["dm_graph_retry_text", "dm_graph_retry_share", "dm_graph_retry_video"]
+)
 def test_a_send_whose_answer_was_lost_is_not_sent_again_on_the_retry(
-    run_dag, emulator, graph_conn, dag_id
+    run_dag, emulator, graph_conn, dag_id, tmp_path, write_mp4
 ) -> None:
     person, conversation = _partner(emulator)
     # The send is stored but its answer dropped; the look into the conversation within the
     # try is refused once, so the try fails rather than send blind, and Airflow retries.
-    emulator.add_fault("POST", SEND_PATH, "drop_after")
+    emulator.add_fault("POST", _send_path(graph_conn), "drop_after")
     emulator.add_fault("GET", f"/graph/v26.0/{conversation}", "feedback_required")
     conf = {
         "conn": "dm_graph",
         "recipient": person["igsid"],
         "text": "exactly once on the official API",
         "media_id": _own_post(emulator),
+        "path": str(write_mp4(tmp_path / "clip.mp4", duration_ms=2000, width=640, height=360)),
     }
 
     out = run_dag(dag_id, conf)
@@ -74,16 +81,18 @@ def test_a_send_whose_answer_was_lost_is_not_sent_again_on_the_retry(
     assert out.tries[("send", -1)] == 2
     (record,) = out.result("send")
     assert record["status"] == "already_sent"
-    ledger = [row for row in emulator.ledger() if row["kind"] in ("text", "media_share")]
+    ledger = emulator.ledger()
     assert len(ledger) == 1
     assert record["thread_id"] == conversation
     assert record["item_id"] == message_id(ledger[0]["item_id"])
     assert _sends(emulator) == [0], "sent once, never again"
+    uploads = [r for r in emulator.requests() if r["path"].endswith("/message_attachments")]
+    assert len(uploads) == (dag_id == "dm_graph_retry_video"), "the retry uploads nothing"
 
 
 def test_a_lost_answer_is_found_within_the_try(run_dag, emulator, graph_conn, caplog) -> None:
     person, _ = _partner(emulator)
-    emulator.add_fault("POST", SEND_PATH, "drop_after")
+    emulator.add_fault("POST", _send_path(graph_conn), "drop_after")
     conf = {"conn": "dm_graph", "recipient": person["igsid"], "text": "found, not repeated"}
 
     out = run_dag("dm_graph_retry_text", conf)
@@ -102,7 +111,7 @@ def test_a_send_lost_before_it_was_stored_is_sent_again_within_the_try(
     run_dag, emulator, graph_conn
 ) -> None:
     person, _ = _partner(emulator)
-    emulator.add_fault("POST", SEND_PATH, "drop")
+    emulator.add_fault("POST", _send_path(graph_conn), "drop")
     conf = {"conn": "dm_graph", "recipient": person["igsid"], "text": "looked, then sent"}
 
     out = run_dag("dm_graph_retry_text", conf)
