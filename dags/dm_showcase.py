@@ -1,15 +1,15 @@
 """dm_showcase: everything the provider does, in one DAG, on either backend.
 
 fetch the inbox -> pick the threads to answer -> fetch those threads (mapped)
-upload a photo and a video -> send a text, a link, a media share, a profile share, the photo
-and the video to a new group conversation and to the picked threads. Each upload hands its
+upload a photo and a video -> send a text, a link, a media share, the video, a profile share
+and the photo to a new group conversation and to the picked threads. Each upload hands its
 result to its send through XCom.
 
 The connection is the DAG's ``conn`` param: ``instagram_direct_default`` (the private API, the
 default) or ``instagram_messaging_default`` (the official Messaging API). On the official API
 the steps it cannot serve are skipped: the group (no groups, no usernames), the profile share
-and the photo and video sent from files; the picked threads are the conversations with the
-newest activity (the official API keeps no read state).
+and the photo from a file (it takes images by public URL only); the picked threads are the
+conversations with the newest activity (the official API keeps no read state).
 
 The ids below are the emulator's demo seed (`make demo`); point the connection at the real
 service and change them to your own.
@@ -86,7 +86,7 @@ def dm_showcase():
 
     @task.short_circuit
     def private_api_only(api: str) -> bool:
-        """Skip what the official API cannot serve: profile shares, media sent from files."""
+        """Skip what the official API cannot serve: profile shares, photos from files."""
         return api == PRIVATE
 
     picked = pick_threads(inbox.output, api)
@@ -101,7 +101,8 @@ def dm_showcase():
     video = DirectUploadVideoOperator(
         task_id="upload_video", direct_conn_id=CONN, path=str(MEDIA / "countdown.mp4")
     )
-    chain(inbox, private_only, [photo, video])
+    chain(inbox, private_only, photo)
+    chain(inbox, video)
 
     to = {"recipients": group(api), "threads": picked, "direct_conn_id": CONN}
     text = DirectSendMessageOperator(
@@ -118,7 +119,7 @@ def dm_showcase():
     # The whole upload result goes through XCom: upload_id and, for the current route, media_id.
     send_photo = DirectSendPhotoOperator(task_id="send_photo", upload=photo.output, **to)
     send_video = DirectSendVideoOperator(task_id="send_video", upload=video.output, **to)
-    chain(text, link, media, profile, send_photo, send_video)
+    chain(text, link, media, send_video, profile, send_photo)
     private_only >> profile
 
 

@@ -13,7 +13,7 @@ import pytest
 from dag_runs import _outcome
 
 SHOWCASE = Path(__file__).parents[2] / "dags" / "dm_showcase.py"
-SKIPPED = {"share_profile", "upload_photo", "upload_video", "send_photo", "send_video"}
+SKIPPED = {"share_profile", "upload_photo", "send_photo"}
 
 
 def test_the_showcase_runs_on_the_official_backend(
@@ -43,8 +43,11 @@ def test_the_showcase_runs_on_the_official_backend(
     assert len(picked) == 3
     ledger = emulator.ledger()
     assert {row["backend"] for row in ledger} == {"graph"}
-    assert sorted(row["kind"] for row in ledger) == ["media_share"] * 3 + ["text"] * 6
-    for task in ("send_text", "send_link", "share_media"):
+    assert (
+        sorted(row["kind"] for row in ledger) == ["media_share"] * 3 + ["text"] * 6 + ["video"] * 3
+    )
+    assert out.result("upload_video")["route"] == "graph"
+    for task in ("send_text", "send_link", "share_media", "send_video"):
         records = out.result(task)
         assert [r["status"] for r in records] == ["sent"] * 3
         assert [r["thread_id"] for r in records] == picked
