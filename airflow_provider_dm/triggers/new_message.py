@@ -10,7 +10,10 @@ a 429 (waiting the server's ``Retry-After`` when it gives one). A quiet poll is 
 The mark (the newest item time handled) lives in an Airflow Variable, so that a restarted
 triggerer goes on where it stopped: it is saved ``commit_delay`` seconds after the events are
 handed to the triggerer (so a restart may repeat the last batch, never skip it). The client is
-the connection's ``DirectHook`` client: the same stored session and send budget as every task.
+the one of the connection's hook, chosen by its type as for a task (``hook_for``): on the
+private API the same stored session and send budget as every task, on an
+``instagram_messaging`` connection the Conversations API, paced to its 2 reads a second
+(message requests have no folder there: ``include_requests`` fails the trigger).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_provider_dm.hooks.direct import DirectHook
+from airflow_provider_dm.hooks.connection_type import hook_for
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client import DirectClient
@@ -70,7 +73,7 @@ class DirectNewMessageTrigger(BaseEventTrigger):
     message request), oldest first: ``{thread_id, item_id, user_id, item_type, text,
     timestamp, pending}``. The account's own items never fire.
 
-    :param direct_conn_id: the ``instagram_direct`` connection.
+    :param direct_conn_id: the ``instagram_direct`` or ``instagram_messaging`` connection.
     :param thread_ids: only these threads (empty: all).
     :param from_users: only messages of these numeric user ids (empty: anyone).
     :param text_pattern: only messages whose text matches this regular expression.
@@ -198,7 +201,7 @@ class DirectNewMessageTrigger(BaseEventTrigger):
         """Poll forever: one event per new message, the mark saved after each batch."""
         from airflow_provider_dm.client.errors import RateLimited
 
-        hook = DirectHook(self.direct_conn_id)
+        hook = await asyncio.to_thread(hook_for, self.direct_conn_id)
         client = await asyncio.to_thread(hook.get_conn)
         try:
             mark = await asyncio.to_thread(self.load_mark)
