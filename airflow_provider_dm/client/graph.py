@@ -67,6 +67,7 @@ class GraphClient:
     """
 
     backend = BACKEND
+    timestamp_resolution_us = 1_000_000  # created_time and updated_time have whole seconds
 
     def __init__(
         self,

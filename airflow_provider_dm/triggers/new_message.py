@@ -117,6 +117,8 @@ class DirectNewMessageTrigger(BaseEventTrigger):
             f"instagram_direct_new_message_mark__{direct_conn_id}"
         )
         self.commit_delay = float(commit_delay)
+        # Messages fired whose time the next poll reads again (coarse timestamps), by id.
+        self._fired: dict[str, int] = {}
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """The classpath and the kwargs that rebuild this trigger (no secret among them)."""
@@ -156,17 +158,23 @@ class DirectNewMessageTrigger(BaseEventTrigger):
     # -- one poll -----------------------------------------------------------------------------
 
     def newest(self, client: DirectClient) -> int:
-        """The newest activity in the watched boxes (µs): the mark of a first start."""
+        """The newest activity in the watched boxes (µs): the mark of a first start; where
+        times are coarse, the end of its second (what is already there never fires)."""
         newest = 0
         for pending in (False, True) if self.include_requests else (False,):
             for thread in client.iter_inbox(pending=pending, max_threads=1):
                 newest = max(newest, thread.last_activity_at_us or 0)
-        return newest
+        return newest + getattr(client, "timestamp_resolution_us", 1) - 1
 
     def poll(self, client: DirectClient, mark_us: int) -> tuple[list[dict[str, Any]], int]:
-        """The new messages after ``mark_us``, oldest first, and the new mark."""
+        """The new messages after ``mark_us``, oldest first, and the new mark.
+
+        Where the service's times are coarse (the official API's are whole seconds), the
+        second of the mark is read again and what was fired in it is skipped by id, so that
+        a message arriving later in that second is not lost."""
         viewer = client.state.user_id
-        since = _moment(mark_us)
+        overlap = getattr(client, "timestamp_resolution_us", 1) - 1
+        since = _moment(mark_us - overlap)
         pattern = re.compile(self.text_pattern) if self.text_pattern else None
         found: list[dict[str, Any]] = []
         newest = mark_us
@@ -176,6 +184,8 @@ class DirectNewMessageTrigger(BaseEventTrigger):
                     continue
                 for item in client.iter_thread_items(thread.thread_id, since=since):
                     newest = max(newest, item.timestamp_us or 0)
+                    if item.item_id in self._fired:
+                        continue
                     if item.user_id is None or item.user_id == viewer or item.is_sent_by_viewer:
                         continue
                     if self.from_users and item.user_id not in self.from_users:
@@ -195,6 +205,9 @@ class DirectNewMessageTrigger(BaseEventTrigger):
                         }
                     )
         found.sort(key=lambda m: (m["timestamp_us"] or 0, m["item_id"]))
+        if overlap:
+            fired = {**self._fired, **{m["item_id"]: m["timestamp_us"] or 0 for m in found}}
+            self._fired = {i: t for i, t in fired.items() if t > newest - overlap}
         return found, newest
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
