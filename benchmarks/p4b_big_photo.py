@@ -5,19 +5,17 @@ a fresh process. The photos are written by the tests' writer, tests/client/photo
 
 from __future__ import annotations
 
-import io
 import subprocess
 from pathlib import Path
 from typing import Any
 
+from benchmarks import p4_photo
 from benchmarks.context import BenchContext
 from benchmarks.probe import Probe
 from benchmarks.report import Row, Series, at_most
 from benchmarks.side import REPO, run_side
 
 CASE = "p4b_big_photo"
-QUALITY = 70
-MAX_SIDE = 1080
 PHOTOS = {
     "big_jpeg": ("200 MP JPEG (16,320x12,240, EXIF-rotated)", "photo-200mp.jpg"),
     "big_png": ("80 MP RGBA PNG (10,328x7,744)", "photo-80mp.png"),
@@ -37,39 +35,16 @@ def make_photos(ctx: BenchContext) -> dict[str, Path]:
     return paths
 
 
-def ours(probe: Probe, *, path: str) -> None:
-    """`airflow_provider_dm.client.media.prepare_photo(path)` with its defaults."""
-    from airflow_provider_dm.client.media import prepare_photo
-
-    with probe.measure():
-        photo = prepare_photo(path)
-    probe.extra.update(out_bytes=len(photo.jpeg), size=[photo.width, photo.height])
-
-
-def peer(probe: Probe, *, path: str) -> None:
-    """instagrapi's `prepare_image(path, max_side=1080)`, the call its photo sends make."""
-    from instagrapi.image_util import prepare_image
-
-    with probe.measure():
-        data, size = prepare_image(path, max_side=MAX_SIDE)
-    probe.extra.update(out_bytes=len(data), size=list(size))
-
-
 def naive(probe: Probe, *, path: str) -> None:
-    """Naive Pillow with its pixel limit lifted: open, resize to a long side of 1080, save."""
+    """P4's naive Pillow open/resize/save, with Pillow's pixel limit lifted so that it opens
+    these photos at all."""
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = None
-    with probe.measure():
-        image = Image.open(path)
-        scale = MAX_SIDE / max(image.size)
-        small = image.resize((round(image.width * scale), round(image.height * scale)))
-        out = io.BytesIO()
-        small.convert("RGB").save(out, "JPEG", quality=QUALITY)
-    probe.extra.update(out_bytes=out.tell(), size=list(small.size))
+    p4_photo.naive(probe, path=path)
 
 
-SIDES = {"ours": ours, "peer": peer, "naive": naive}
+SIDES = {"ours": p4_photo.ours, "peer": p4_photo.peer, "naive": naive}
 
 
 def run(ctx: BenchContext) -> list[Row]:

@@ -8,8 +8,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_dm.client.proxy import check_proxy
 from airflow_provider_dm.hooks.send_rate import OFF, RateLimit, parse_duration, parse_send_rate
-from airflow_provider_dm.hooks.settings import FEEDBACK_COOLDOWN, _boolean, _name, _number, _url
+from airflow_provider_dm.hooks.setting_values import (
+    boolean_value,
+    name_value,
+    number_value,
+    proxy_value,
+    url_value,
+)
+from airflow_provider_dm.hooks.settings import FEEDBACK_COOLDOWN
 
 FLAVOURS = {"instagram": "https://graph.instagram.com/", "facebook": "https://graph.facebook.com/"}
 API_VERSION = "v26.0"
@@ -72,16 +80,16 @@ class MessagingSettings:
             ig_user_id=ig_user_id,
             login_flavour=flavour,
             page_id=page_id,
-            api_url=_url(values.get("api_url") or host or FLAVOURS[flavour], "host"),
+            api_url=url_value(values.get("api_url") or host or FLAVOURS[flavour], "host"),
             api_version=version,
             app_secret=values.get("app_secret") or None,
-            proxy=values.get("proxy") or None,
-            timeout=_number(values.get("timeout", 30.0), "timeout", minimum=0.001),
-            verify_tls=_boolean(values.get("verify_tls", True), "verify_tls"),
-            dry_run=_boolean(values.get("dry_run", False), "dry_run"),
+            proxy=check_proxy(proxy_value(values.get("proxy"))),
+            timeout=number_value(values.get("timeout", 30.0), "timeout", minimum=0.001),
+            verify_tls=boolean_value(values.get("verify_tls", True), "verify_tls"),
+            dry_run=boolean_value(values.get("dry_run", False), "dry_run"),
             send_rate=parse_send_rate(values.get("send_rate", OFF)),
-            redis_conn_id=_name(values.get("redis_conn_id"), "redis_conn_id"),
-            state_dir=_name(values.get("state_dir"), "state_dir"),
+            redis_conn_id=name_value(values.get("redis_conn_id"), "redis_conn_id"),
+            state_dir=name_value(values.get("state_dir"), "state_dir"),
             feedback_cooldown=parse_duration(
                 values.get("feedback_cooldown", FEEDBACK_COOLDOWN), "feedback_cooldown"
             ),

@@ -4,11 +4,9 @@ defaults, with every extra coerced to its type (URI-form extras arrive as string
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from airflow_provider_dm.client.checks import media_route as check_media_route
 from airflow_provider_dm.client.device import DEFAULT_DEVICE, Device
@@ -21,6 +19,13 @@ from airflow_provider_dm.hooks.send_rate import (
     parse_send_rate,
 )
 from airflow_provider_dm.hooks.session_store import default_session_key
+from airflow_provider_dm.hooks.setting_values import (
+    boolean_value,
+    name_value,
+    number_value,
+    proxy_value,
+    url_value,
+)
 from airflow_provider_dm.provider_info import (
     ATTACHMENT_UPLOAD_URL,
     CONN_FIELDS,
@@ -29,15 +34,9 @@ from airflow_provider_dm.provider_info import (
 )
 
 FEEDBACK_COOLDOWN = 24 * 3600.0
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
 # Every extra the provider reads: the form's fields, the API URL, and the device profile's.
 KNOWN_EXTRAS = frozenset(
     {*CONN_FIELDS, "api_url", "device", "locale", "timezone_offset", "country"}
-)
-PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
-_HOSTNAME = re.compile(
-    r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?"
 )
 
 
@@ -82,7 +81,7 @@ class DirectSettings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not login:
             raise ValueError(f"connection {conn_id!r}: login (the username) is empty")
-        api_url = _api_url(_url(values.get("api_url") or host or DEFAULT_API_URL, "host"))
+        api_url = _api_url(url_value(values.get("api_url") or host or DEFAULT_API_URL, "host"))
         media_route = check_media_route(values.get("media_route", "attachment"))
         upload_url = values.get("upload_url") or _default_upload_url(api_url, media_route)
         default_rate = REAL_SERVICE_SEND_RATE if api_url == DEFAULT_API_URL else OFF
@@ -91,18 +90,20 @@ class DirectSettings:
             username=login,
             password=password or "",
             api_url=api_url,
-            upload_url=_url(upload_url, "upload_url"),
-            proxy=check_proxy(_proxy(values.get("proxy"))),
-            timeout=_number(values.get("timeout", 30.0), "timeout", minimum=0.001),
-            send_interval=_number(values.get("send_interval", 0.0), "send_interval", minimum=0),
+            upload_url=url_value(upload_url, "upload_url"),
+            proxy=check_proxy(proxy_value(values.get("proxy"))),
+            timeout=number_value(values.get("timeout", 30.0), "timeout", minimum=0.001),
+            send_interval=number_value(
+                values.get("send_interval", 0.0), "send_interval", minimum=0
+            ),
             totp_secret=values.get("totp_secret") or None,
             session_variable=values.get("session_variable") or default_session_key(conn_id),
-            verify_tls=_boolean(values.get("verify_tls", True), "verify_tls"),
+            verify_tls=boolean_value(values.get("verify_tls", True), "verify_tls"),
             media_route=media_route,
-            dry_run=_boolean(values.get("dry_run", False), "dry_run"),
+            dry_run=boolean_value(values.get("dry_run", False), "dry_run"),
             send_rate=parse_send_rate(values.get("send_rate", default_rate)),
-            redis_conn_id=_name(values.get("redis_conn_id"), "redis_conn_id"),
-            state_dir=_name(values.get("state_dir"), "state_dir"),
+            redis_conn_id=name_value(values.get("redis_conn_id"), "redis_conn_id"),
+            state_dir=name_value(values.get("state_dir"), "state_dir"),
             feedback_cooldown=parse_duration(
                 values.get("feedback_cooldown", FEEDBACK_COOLDOWN), "feedback_cooldown"
             ),
@@ -130,52 +131,6 @@ def unknown_extras(extra: Mapping[str, Any], conn_id: str) -> list[str]:
     return unknown
 
 
-def _url(value: str, name: str) -> str:
-    text = str(value).strip()
-    if "://" not in text:
-        text = f"https://{text}"
-    if not text.startswith(("http://", "https://")):
-        raise ValueError(f"{name}: must be an http(s) URL, got {value!r}")
-    problem = _url_problem(text)
-    if problem:
-        raise ValueError(f"{name}: is not a URL ({problem}), got {value!r}")
-    return text if text.endswith("/") else f"{text}/"
-
-
-def _proxy(value: Any) -> str | None:
-    """A proxy URL (``scheme://[user:pass@]host:port``); the value is a secret, so an error
-    describes it without quoting it."""
-    if value is None:
-        return None
-    text = str(value).strip() if isinstance(value, str) else ""
-    example = "e.g. http://user:pass@host:3128"
-    if "://" not in text or text.split("://", 1)[0].lower() not in PROXY_SCHEMES:
-        raise ValueError(f"proxy: must be a URL with a scheme of {PROXY_SCHEMES}, {example}")
-    problem = _url_problem(text)
-    if problem:
-        raise ValueError(f"proxy: is not a URL ({problem}), {example}")
-    return text
-
-
-def _url_problem(text: str) -> str | None:
-    """What makes ``text`` (with a scheme) unusable as a URL, or None."""
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        return "it holds a space or a control character"
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        return str(exc)
-    host = parts.hostname or ""
-    if not host:
-        return "no host name"
-    if port == 0:
-        return "port 0"
-    if ":" not in host and not _HOSTNAME.fullmatch(host):
-        return f"{host!r} is not a host name"
-    return None
-
-
 def _api_url(url: str) -> str:
     """A host given without a path (``i.instagram.com``, ``http://127.0.0.1:8080``) means the
     API under it: the protocol's routes live below ``/api/v1/``."""
@@ -190,32 +145,3 @@ def _default_upload_url(api_url: str, media_route: str) -> str:
         return ATTACHMENT_UPLOAD_URL if media_route == "attachment" else DEFAULT_UPLOAD_URL
     scheme, rest = api_url.split("://", 1)
     return f"{scheme}://{rest.split('/', 1)[0]}/"
-
-
-def _name(value: Any, name: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name}: must be a non-empty string, got {value!r}")
-    return value.strip()
-
-
-def _number(value: Any, name: str, *, minimum: float) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: must be a number, got {value!r}") from None
-    if number < minimum:
-        raise ValueError(f"{name}: must be at least {minimum}, got {number}")
-    return number
-
-
-def _boolean(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"{name}: must be true or false, got {value!r}")
