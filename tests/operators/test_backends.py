@@ -4,9 +4,11 @@ play graph.instagram.com). What the official API cannot do is refused before any
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from airflow_provider_dm.client.errors import InvalidInput
 from airflow_provider_dm.client.graph import GraphClient, graph_destinations
 from airflow_provider_dm.emulator.control import EmulatorControl
+from airflow_provider_dm.triggers.reply import DirectReplyTrigger
 
 VIEWER_PK = 5110000001
 
@@ -347,3 +350,41 @@ def test_operators_the_official_api_cannot_serve_are_refused_before_any_request(
         assert out.tries[(task_id, -1)] == 1, f"{task_id} was retried"
         assert f"{operator} cannot run on an instagram_messaging connection" in logs
         assert reason in logs
+
+
+def _reads(emulator: EmulatorControl, conversation: str) -> int:
+    return sum(1 for r in emulator.requests() if r["path"].endswith(f"/{conversation}"))
+
+
+def test_the_reply_trigger_waits_on_the_official_backend(airflow_db, emulator, graph_conn) -> None:
+    thread = _partner_thread(emulator)
+    partner = next(u for u in emulator.seed()["users"] if u["pk"] == thread["users"][0])
+    emulator.incoming(thread["thread_id"], partner["pk"], "are you there?")
+    conversation = _conversation_with(emulator, graph_conn, partner["username"])
+    mark = next(iter(_graph_client(emulator, graph_conn).iter_thread_items(conversation)))
+    deadline = datetime.now(timezone.utc) + timedelta(seconds=60)
+    before = _reads(emulator, conversation)
+    trigger = DirectReplyTrigger(
+        direct_conn_id="dm_graph",
+        thread_id=conversation,
+        since_item_id=mark.item_id,
+        poll_interval=0.1,
+        deadline=deadline.isoformat(),
+    )
+
+    async def scenario() -> dict[str, Any]:
+        events = trigger.run()
+        waiting = asyncio.ensure_future(anext(events))
+        while _reads(emulator, conversation) <= before and not waiting.done():
+            await asyncio.sleep(0.05)  # until the trigger has looked once and found nothing
+        await asyncio.to_thread(emulator.incoming, thread["thread_id"], partner["pk"], "yes")
+        event = await asyncio.wait_for(waiting, 60)
+        await events.aclose()
+        return event.payload
+
+    event = asyncio.run(scenario())
+
+    assert event["status"] == "reply", event
+    reply = event["reply"]
+    assert (reply["thread_id"], reply["text"]) == (conversation, "yes")
+    assert reply["user_id"] == int(partner["igsid"])
