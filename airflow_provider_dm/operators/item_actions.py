@@ -107,6 +107,9 @@ class DirectReactOperator(DirectItemsOperator):
     :param dry_run: check the items, then return what would be done.
     :return: one ``{thread_id, item_id, status}`` per item, ``status`` ``reacted`` or
         ``unreacted`` (the service keeps one reaction per person: a repeat changes nothing).
+
+    On an ``instagram_messaging`` connection the reaction is ❤️ (another emoji is refused
+    naming ``emoji``), and a repeat that would change nothing is ``already_done``.
     """
 
     template_fields: Sequence[str] = (*DirectItemsOperator.template_fields, "emoji", "remove")
@@ -169,6 +172,9 @@ class DirectMarkSeenOperator(DirectBaseOperator):
     :param dry_run: check the input, then return what would be done.
     :return: ``{thread_id, item_id, status}``, ``status`` ``seen`` or ``already_done`` (the
         thread was already seen up to that item).
+
+    On an ``instagram_messaging`` connection only the newest message can be marked seen: an
+    older ``item_id`` is refused naming it.
     """
 
     template_fields: Sequence[str] = ("direct_conn_id", "thread_id", "item_id")
