@@ -2,8 +2,8 @@
 reading and sending methods as ``DirectClient``, so that the operators run over either.
 
 People are IGSIDs (one person per conversation), conversations and messages opaque ids.
-What the official API cannot do (profile shares, groups, usernames, photos and videos sent
-from a file, requests folders) is refused before any request with ``InvalidInput`` naming
+What the official API cannot do (profile shares, groups, usernames, photos sent from a
+file, requests folders) is refused before any request with ``InvalidInput`` naming
 the field and the reason. Conversation reads are paced to the API's 2 calls a second; a
 throttling answer is waited out and asked again; sends are never repeated after a lost
 answer (the Send API has no idempotency key).
@@ -17,11 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import requests
 
-from airflow_provider_dm.client import checks
+from airflow_provider_dm.client import checks, graph_media
 from airflow_provider_dm.client.broadcast import SendResult
 from airflow_provider_dm.client.destinations import Destination
 from airflow_provider_dm.client.errors import (
@@ -33,7 +34,7 @@ from airflow_provider_dm.client.errors import (
     ResponseError,
 )
 from airflow_provider_dm.client.graph_errors import graph_error_for
-from airflow_provider_dm.client.items import Item, Link, MediaShare, Text
+from airflow_provider_dm.client.items import Item, Link, MediaShare, Photo, Text, Video, Voice
 from airflow_provider_dm.client.models import Thread, ThreadItem, User, to_micros
 from airflow_provider_dm.client.pagination import Listing, Page
 from airflow_provider_dm.client.thread_actions import ALREADY_DONE, ActionResult
@@ -46,6 +47,7 @@ FACEBOOK_GRAPH_URL = "https://graph.facebook.com/"
 BACKEND = "instagram_messaging"
 DETAIL_LIMIT = 20
 READS_PER_SECOND = 1.8  # the service's 2 a second, with room for clock jitter
+MEDIA_PER_SECOND = 9.0  # audio and video sends and uploads: the service's 10 a second
 TEXT_BYTES = 1000
 MESSAGE_FIELDS = "id,created_time,from,to,message,attachments,shares,reactions"
 LOVE = "\u2764\ufe0f"
@@ -84,6 +86,7 @@ class GraphClient:
         retry_attempts: int = 4,
         retry_max_wait: float = 30.0,
         reads_per_second: float = READS_PER_SECOND,
+        media_per_second: float = MEDIA_PER_SECOND,
     ) -> None:
         if not access_token:
             raise InvalidInput("access_token", "is empty")
@@ -99,6 +102,9 @@ class GraphClient:
         self._read_gap = 1.0 / reads_per_second if reads_per_second > 0 else 0.0
         self._last_read = float("-inf")
         self._read_lock = threading.Lock()
+        self._media_gap = 1.0 / media_per_second if media_per_second > 0 else 0.0
+        self._last_media = float("-inf")
+        self._media_lock = threading.Lock()
         self.session = requests.Session()
         self.session.verify = verify
         if proxy:
@@ -121,6 +127,8 @@ class GraphClient:
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
         read: bool = False,
+        data: dict[str, Any] | None = None,
+        files: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """One Graph call; throttling answers are waited out and asked again (a send too:
         the service refused it, so repeating it cannot duplicate it); network failures and
@@ -135,6 +143,8 @@ class GraphClient:
                     url,
                     params=params,
                     json=json,
+                    data=data,
+                    files=files,
                     headers={"Authorization": f"Bearer {self._token}"},
                     timeout=self.timeout,
                 )
@@ -163,6 +173,14 @@ class GraphClient:
             if wait > 0:
                 time.sleep(wait)
             self._last_read = time.monotonic()
+
+    def pace_media(self) -> None:
+        """Wait as needed to stay within the 10 audio/video calls a second."""
+        with self._media_lock:
+            wait = self._last_media + self._media_gap - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._last_media = time.monotonic()
 
     @property
     def node(self) -> str:
@@ -359,15 +377,51 @@ class GraphClient:
 
     def upload_photo(self, source: Any, **kwargs: Any) -> Any:
         """Not possible from a file: the attachment upload API takes images by URL only."""
-        raise unsupported("path", "takes photos by public URL only, not from a file")
+        raise unsupported("path", "takes photos by public URL only, not from a file: give url")
 
     def upload_video(self, path: Any, **kwargs: Any) -> Any:
-        """Not supported yet on this backend."""
-        raise unsupported("path", "route for video files is not supported by this provider yet")
+        """Upload a video file (mp4, mov, ogg, avi, webm; at most 25 MB) once, as multipart
+        ``filedata``: an ``Upload`` sent by its ``attachment_id`` (``media_id``)."""
+        from airflow_provider_dm.client.mp4 import read_mp4
+
+        content_type = graph_media.file_type("video", path)
+        file = Path(path)
+        if not file.is_file():
+            raise InvalidInput("path", f"no such file: {file}")
+        graph_media.check_size("video", file.stat().st_size)
+        facts: dict[str, Any] = {}
+        if content_type in ("video/mp4", "video/quicktime"):
+            info = read_mp4(file)
+            facts = {"width": info.width, "height": info.height, "duration_ms": info.duration_ms}
+        self.pace_media()
+        return graph_media.upload_file(
+            self, "video", file.read_bytes(), file.name, content_type, **facts
+        )
 
     def upload_voice(self, source: Any, **kwargs: Any) -> Any:
-        """Not supported yet on this backend."""
-        raise unsupported("path", "route for voice messages is not supported by this provider yet")
+        """Upload a voice message once, as multipart ``filedata``: ``source`` (a path or
+        bytes) is prepared as on the private API (M4A/AAC kept, other audio converted with
+        the ``[video]`` extra), or is already a ``PreparedVoice``; at most 25 MB."""
+        from airflow_provider_dm.client.audio import PreparedVoice, prepare_voice
+
+        voice = source if isinstance(source, PreparedVoice) else prepare_voice(source)
+        self.pace_media()
+        return graph_media.upload_file(
+            self,
+            "voice",
+            voice.m4a,
+            "voice.m4a",
+            "audio/mp4",
+            duration_ms=voice.duration_ms,
+            waveform=voice.waveform,
+        )
+
+    def upload_url(self, kind: str, url: str) -> Any:
+        """Upload the photo, video or voice message at a public ``url`` once (the service
+        fetches it): an ``Upload`` sent by its ``attachment_id`` (``media_id``)."""
+        if kind != "photo":
+            self.pace_media()
+        return graph_media.upload_url(self, kind, url)
 
     def message_body(self, item: Item) -> dict[str, Any]:
         """The Send API ``message`` of an item; refuses what the official API cannot send."""
@@ -379,6 +433,8 @@ class GraphClient:
         elif isinstance(item, MediaShare):
             post = str(item.media_id).split("_", 1)[0]
             return {"attachment": {"type": "MEDIA_SHARE", "payload": {"id": post}}}
+        elif isinstance(item, (Photo, Video, Voice)):
+            return graph_media.media_message(item)
         else:
             raise unsupported(
                 "item", f"cannot send a {item.kind} item (send a link to it as text instead)"
@@ -422,6 +478,8 @@ class GraphClient:
             conversation = self.conversation_with(person)
         if self.budget is not None:
             self.budget("messages")
+        if graph_media.is_media_message(message):
+            self.pace_media()
         answer = self.request(
             "POST", f"{self.node}/messages", json={"recipient": {"id": person}, "message": message}
         )
@@ -537,7 +595,7 @@ class GraphState:
     user_id: int
 
 
-SENDABLE = ("text", "link", "media_share")
+SENDABLE = ("text", "link", "media_share", "photo", "video", "voice")
 
 
 def graph_destinations(recipients: Any = None, threads: Any = None) -> list[Destination]:

@@ -202,9 +202,51 @@ class MediaShare(Item):
 
 
 def _check_upload_ids(item: Photo | Video | Voice) -> None:
+    if item.url is not None:
+        _check_media_url(item)
+        return
     object.__setattr__(item, "upload_id", numeric_id(item.upload_id, "upload_id"))
     if item.media_id is not None:
         object.__setattr__(item, "media_id", numeric_id(item.media_id, "media_id"))
+
+
+def _check_media_url(item: Photo | Video | Voice) -> None:
+    """A media item by public URL (the official API fetches it): an http(s) URL, and no
+    upload besides it."""
+    url = item.url
+    if not isinstance(url, str):
+        raise InvalidInput("url", f"must be an http(s) URL, got {type(url).__name__}")
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in url.strip():
+        raise InvalidInput("url", f"must be a public http(s) URL, got {url!r}")
+    for name in ("upload_id", "media_id"):
+        if getattr(item, name) is not None:
+            raise InvalidInput("url", f"give either url or {name}, not both")
+    object.__setattr__(item, "url", url.strip())
+
+
+def _refuse_url(item: Photo | Video | Voice) -> None:
+    """The private API sends uploaded files only: a media item by URL has no broadcast."""
+    if item.url is not None:
+        raise InvalidInput(
+            "url",
+            f"the private API cannot send a {item.kind} by URL: it sends uploaded files; "
+            "give path (a local file) instead",
+        )
+
+
+class _MediaItem(Item):
+    """What the photo, video and voice items share: ``to_dict`` leaves out an unset ``url``,
+    so that the description (and the client_context derived from it) of an uploaded item is
+    what it was before items could be sent by URL."""
+
+    url: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        values = super().to_dict()
+        if values.get("url") is None:
+            values.pop("url", None)
+        return values
 
 
 def _upload_fields(upload: Upload | dict[str, Any], kind: str) -> dict[str, Any]:
@@ -234,11 +276,13 @@ def _check_duration(duration_ms: Any) -> None:
 
 
 @dataclass(frozen=True)
-class Photo(Item):
-    """An uploaded photo: ``upload_id`` (classic route) and ``media_id`` (attachment route)."""
+class Photo(_MediaItem):
+    """An uploaded photo: ``upload_id`` (classic route) and ``media_id`` (attachment route);
+    or, on the official API only, a public ``url`` (then no upload ids)."""
 
-    upload_id: str
+    upload_id: str | None = None
     media_id: str | None = None
+    url: str | None = None
     kind: ClassVar[str] = "photo"
     BROADCASTS: ClassVar[dict[str, str]] = {
         "attachment": "photo_attachment",
@@ -255,6 +299,7 @@ class Photo(Item):
         return cls(upload_id=values["upload_id"], media_id=values.get("media_id"))
 
     def broadcast(self, route: str = "attachment") -> BroadcastSpec:
+        _refuse_url(self)
         if media_route(route, "route") == "classic":
             return BroadcastSpec(
                 self.BROADCASTS["classic"],
@@ -269,12 +314,14 @@ class Photo(Item):
 
 
 @dataclass(frozen=True)
-class Video(Item):
-    """An uploaded MP4 video; ``duration_ms`` feeds the clip length of the attachment route."""
+class Video(_MediaItem):
+    """An uploaded MP4 video; ``duration_ms`` feeds the clip length of the attachment route.
+    On the official API only, a public ``url`` instead of the upload ids."""
 
-    upload_id: str
+    upload_id: str | None = None
     media_id: str | None = None
     duration_ms: int | None = None
+    url: str | None = None
     kind: ClassVar[str] = "video"
     BROADCASTS: ClassVar[dict[str, str]] = {
         "attachment": "raven_attachment",
@@ -296,6 +343,7 @@ class Video(Item):
         )
 
     def broadcast(self, route: str = "attachment") -> BroadcastSpec:
+        _refuse_url(self)
         if media_route(route, "route") == "classic":
             return BroadcastSpec(
                 self.BROADCASTS["classic"],
@@ -338,14 +386,16 @@ def _check_waveform(waveform: Any) -> tuple[float, ...]:
 
 
 @dataclass(frozen=True)
-class Voice(Item):
+class Voice(_MediaItem):
     """An uploaded voice message: AAC in M4A, with its ``waveform`` (amplitudes 0..1, ten a
-    second, drawn by the app) and ``duration_ms``."""
+    second, drawn by the app; the private API needs it, the official one has none) and
+    ``duration_ms``. On the official API only, a public ``url`` instead of the upload."""
 
-    upload_id: str
-    waveform: tuple[float, ...]
+    upload_id: str | None = None
+    waveform: tuple[float, ...] = ()
     media_id: str | None = None
     duration_ms: int | None = None
+    url: str | None = None
     kind: ClassVar[str] = "voice"
     BROADCASTS: ClassVar[dict[str, str]] = {
         "attachment": "voice_attachment",
@@ -355,7 +405,10 @@ class Voice(Item):
     def __post_init__(self) -> None:
         _check_upload_ids(self)
         _check_duration(self.duration_ms)
-        object.__setattr__(self, "waveform", _check_waveform(self.waveform))
+        if isinstance(self.waveform, (list, tuple)) and not self.waveform:
+            object.__setattr__(self, "waveform", ())
+        else:
+            object.__setattr__(self, "waveform", _check_waveform(self.waveform))
 
     @classmethod
     def from_upload(cls, upload: Upload | dict[str, Any]) -> Voice:
@@ -369,8 +422,10 @@ class Voice(Item):
         )
 
     def broadcast(self, route: str = "attachment") -> BroadcastSpec:
+        _refuse_url(self)
+        waveform = _check_waveform(self.waveform)
         fields: dict[str, Any] = {
-            "waveform": list(self.waveform),
+            "waveform": list(waveform),
             "waveform_sampling_frequency_hz": str(WAVEFORM_HZ),
             "upload_id": self.upload_id,
         }

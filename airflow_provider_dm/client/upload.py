@@ -56,7 +56,7 @@ class Upload:
     width: int | None
     height: int | None
     duration_ms: int | None
-    bytes: int
+    bytes: int | None
     media_id: str | None = None
     waveform: tuple[float, ...] | None = None
 

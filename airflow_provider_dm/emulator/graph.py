@@ -6,8 +6,10 @@ The business account is any seeded account holding a token from `POST
 ids (base64 of the private thread and item ids). What `official-api.md` states is enforced: the
 24-hour window (opened by the person's newest message; 7 days with the `HUMAN_AGENT` tag), no
 conversation started by the business, one person per conversation, details for the 20 newest
-messages only, 1000-byte texts, own posts only for `MEDIA_SHARE`, per-account call rates, and
-the Graph error shape `{"error": {message, type, code, error_subcode, fbtrace_id}}`.
+messages only, 1000-byte texts, own posts only for `MEDIA_SHARE`, per-account call rates, the
+attachment upload (by public URL for any type, never fetched; by multipart `filedata` for audio
+and video only, within their types and 25 MB, the size kept), and the Graph error shape
+`{"error": {message, type, code, error_subcode, fbtrace_id}}`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,19 @@ REFRESH_MIN_AGE = 24 * 3600
 TEXT_BYTES = 1000
 PAGE_SIZE = 25
 ATTACHMENT_TYPES = {"image": 1, "video": 2, "audio": 0, "file": 0}
+MAX_BYTES = {"image": 8 << 20, "video": 25 << 20, "audio": 25 << 20, "file": 25 << 20}
+# What `message_attachments` takes as a `filedata` file: audio and video only (images by URL).
+FILE_UPLOAD_TYPES = {
+    "audio": {"audio/aac", "audio/mp4", "audio/m4a", "audio/x-m4a", "audio/wav", "audio/x-wav"},
+    "video": {
+        "video/mp4",
+        "video/ogg",
+        "video/x-msvideo",
+        "video/avi",
+        "video/quicktime",
+        "video/webm",
+    },
+}
 
 
 def ig_id(pk: int) -> str:
@@ -736,6 +751,8 @@ def _react(ctx: EmulatorState, viewer: int, thread_id: str, action: str, payload
 
 
 def _attachment_upload(ctx: EmulatorState, req: Request, viewer: int) -> Response:
+    """`message_attachments`: a reusable attachment from a public `payload.url` (any type),
+    or from a multipart `filedata` file (audio and video only, within their limits)."""
     message = req.form.get("message")
     attachment = message.get("attachment") if isinstance(message, dict) else None
     if not isinstance(attachment, dict):
@@ -744,15 +761,45 @@ def _attachment_upload(ctx: EmulatorState, req: Request, viewer: int) -> Respons
     if kind not in ATTACHMENT_TYPES:
         raise graph_error(400, 100, f"(#100) Invalid attachment type: {kind!r}")
     payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
-    resolved = _attachment_payload(ctx, viewer, kind, {"url": payload.get("url")})
     attachment_id = str(10**15 + ctx.store.now_us() % 10**15)
+    size = content_type = None
+    if "filedata" in req.form:
+        size, content_type = _uploaded_file(kind, req.form["filedata"], payload)
+        url = f"https://lookaside.emulator.invalid/graph/attachments/{attachment_id}"
+    else:
+        url = _attachment_payload(ctx, viewer, kind, {"url": payload.get("url")})["url"]
     with ctx.store.transaction() as db:
         db.execute(
-            "INSERT INTO graph_attachments (attachment_id, owner_pk, type, url) VALUES"
-            " (?, ?, ?, ?)",
-            (attachment_id, viewer, kind, resolved["url"]),
+            "INSERT INTO graph_attachments (attachment_id, owner_pk, type, url, bytes,"
+            " content_type) VALUES (?, ?, ?, ?, ?, ?)",
+            (attachment_id, viewer, kind, url, size, content_type),
         )
     return Response({"attachment_id": attachment_id})
+
+
+def _uploaded_file(kind: str, filedata: Any, payload: JsonDict) -> tuple[int, str]:
+    """(size, content type) of a `filedata` upload, checked against official-api.md §2."""
+    if not isinstance(filedata, dict):
+        raise graph_error(400, 100, "(#100) filedata must be a file part")
+    if payload.get("url"):
+        raise graph_error(400, 100, "(#100) give either payload.url or filedata, not both")
+    if kind not in FILE_UPLOAD_TYPES:
+        raise graph_error(
+            400, 100, f"(#100) a {kind} attachment is uploaded by payload.url only, not a file"
+        )
+    content_type = str(filedata.get("content_type", ""))
+    if content_type not in FILE_UPLOAD_TYPES[kind]:
+        raise graph_error(
+            400, 100, f"(#100) {content_type!r} is not a supported {kind} type", subcode=2018047
+        )
+    size = int(filedata.get("size", 0))
+    if size == 0:
+        raise graph_error(400, 100, "(#100) filedata is empty")
+    if size > MAX_BYTES[kind]:
+        raise graph_error(
+            400, 100, f"(#100) the {kind} is {size} bytes; at most {MAX_BYTES[kind]} are taken"
+        )
+    return size, content_type
 
 
 def decode_body(form: JsonDict) -> JsonDict:

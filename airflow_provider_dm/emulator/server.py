@@ -31,6 +31,7 @@ from types import TracebackType
 
 from airflow_provider_dm.emulator import admin, auth, broadcast, feeds, graph, inbox, rupload
 from airflow_provider_dm.emulator.faults import Faults
+from airflow_provider_dm.emulator.multipart import parse_multipart
 from airflow_provider_dm.emulator.seed import apply_seed, check_seed
 from airflow_provider_dm.emulator.state import EmulatorState
 from airflow_provider_dm.emulator.store import Store
@@ -457,9 +458,12 @@ class RequestHandler(StreamRequestHandler):
         self, ctx: EmulatorState, req: Request, length: int | None, chunked: bool
     ) -> Response:
         """A Graph API request: JSON (or form) body, fault rules, then `graph.handle`."""
-        req.form = graph.decode_body(
-            parse_form(self.headers.get("Content-Type") or "", self._read_body(length, chunked))
-        )
+        content_type = self.headers.get("Content-Type") or ""
+        body = self._read_body(length, chunked)
+        if content_type.startswith("multipart/form-data"):
+            req.form = graph.decode_body(parse_multipart(content_type, body))
+        else:
+            req.form = graph.decode_body(parse_form(content_type, body))
         fault = ctx.faults.take(req.method, req.path)
         if fault is not None:
             if fault.action == "delay":

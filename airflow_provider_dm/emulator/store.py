@@ -144,7 +144,9 @@ CREATE TABLE graph_attachments (
     attachment_id TEXT PRIMARY KEY,
     owner_pk INTEGER NOT NULL,
     type TEXT NOT NULL,
-    url TEXT NOT NULL
+    url TEXT NOT NULL,                          -- the source URL, or the CDN URL of a file
+    bytes INTEGER,                              -- a file upload's size; NULL for a URL
+    content_type TEXT                           -- a file upload's declared type
 );
 CREATE TABLE actions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,

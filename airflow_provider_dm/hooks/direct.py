@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from airflow_provider_dm.client import DirectClient, SessionState
     from airflow_provider_dm.client.destinations import Destination, Unresolved
     from airflow_provider_dm.client.item_refs import IdCheck
+    from airflow_provider_dm.client.items import Item
 
 
 class DirectHook(BaseHook):
@@ -361,6 +362,25 @@ class DirectHook(BaseHook):
 
     def check_sendable(self, operator: str, item: dict[str, Any]) -> None:
         """Every item kind can be sent over the private API: nothing to refuse."""
+
+    @property
+    def upload_route(self) -> str:
+        """The ``route`` of this connection's uploads: its media route."""
+        return self.settings.media_route
+
+    def check_media_source(self, operator: str, kind: str, source: str) -> None:
+        """Refuse, before any request, a media ``source`` (``path``, ``url`` or ``upload``)
+        this API cannot take: the private API uploads files, so it sends nothing by URL."""
+        if source == "url":
+            raise InvalidInput(
+                "url",
+                f"{operator} cannot take a {kind} by URL on an {CONN_TYPE} connection: "
+                "the private API uploads files; give path (a local file) instead",
+            )
+
+    def check_media_item(self, item: Item, route: str) -> None:
+        """Validate a photo, video or voice item for ``route``, with no request."""
+        item.broadcast(route)
 
     def check_thread_id(self, thread_id: Any) -> str:
         """A thread id as this API writes them (digits), else ``InvalidInput``."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.log import mask_secret
 
+from airflow_provider_dm.client.errors import InvalidInput
 from airflow_provider_dm.hooks.direct import DirectHook
 from airflow_provider_dm.hooks.messaging_settings import MessagingSettings
 from airflow_provider_dm.hooks.token_store import VariableTokenStore
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from airflow_provider_dm.client.destinations import Destination
     from airflow_provider_dm.client.graph import GraphClient
     from airflow_provider_dm.client.item_refs import IdCheck
+    from airflow_provider_dm.client.items import Item
 
 
 class MessagingApiHook(DirectHook):
@@ -137,6 +139,27 @@ class MessagingApiHook(DirectHook):
 
         return conversation_id, message_id
 
+    @property
+    def upload_route(self) -> str:
+        """The ``route`` of this connection's uploads: ``graph`` (sent by attachment_id)."""
+        return "graph"
+
+    def check_media_source(self, operator: str, kind: str, source: str) -> None:
+        """Refuse, before any request, a photo from a file: the official attachment upload
+        takes images by public URL only (videos and voice messages also from a file)."""
+        if kind == "photo" and source == "path":
+            raise InvalidInput(
+                "path",
+                f"{operator} cannot upload a photo file on an {MESSAGING_CONN_TYPE} connection:"
+                " the official Instagram Messaging API takes images by public URL only; give url",
+            )
+
+    def check_media_item(self, item: Item, route: str) -> None:
+        """Validate a photo, video or voice item as the Send API takes it, with no request."""
+        from airflow_provider_dm.client.graph_media import media_message
+
+        media_message(item)
+
     @cached_property
     def token_store(self) -> VariableTokenStore:
         """The Variable that keeps this connection's refreshed token."""
@@ -159,6 +182,6 @@ class MessagingApiHook(DirectHook):
 
 UNSENDABLE = {
     "profile": "cannot share a profile (send a link to it as text instead)",
-    "media": "takes photos, videos and voice by public URL, which this provider does not send yet",
+    "media": "cannot send this kind of item",
 }
 _OVERRIDES = frozenset({"timeout", "proxy", "verify_tls", "dry_run", "send_rate", "redis_conn_id"})

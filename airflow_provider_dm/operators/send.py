@@ -51,6 +51,7 @@ from airflow_provider_dm.operators.upload import (
     CheckedMedia,
     _DirectUploadOperator,
     check_photo_options,
+    given,
     inspect_media,
     media_source,
     refuse_photo_options,
@@ -396,6 +397,7 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         "upload_id",
         "media_id",
         "path",
+        "url",
     )
 
     def __init__(
@@ -405,6 +407,7 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         upload_id: Any = None,
         media_id: Any = None,
         path: Any = None,
+        url: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -413,6 +416,7 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         self.upload_id = upload_id
         self.media_id = media_id
         self.path = path
+        self.url = url
 
     def _chained(self, upload: Any, upload_id: Any, media_id: Any) -> tuple[Any, Any]:
         """``upload`` and ``upload_id`` as the send should take them, checked at DAG parse
@@ -476,7 +480,7 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
         if values is not None:
             return kind.item_from_upload(values)
         if self.upload_id is None:
-            raise InvalidInput("upload_id", "give upload, upload_id or path")
+            raise InvalidInput("upload_id", "give upload, upload_id, path or url")
         media_id = None if self.media_id in (None, "", "None") else self.media_id
         return self.bare_item(upload_id=self.upload_id, media_id=media_id)
 
@@ -498,12 +502,51 @@ class _DirectSendMediaOperator(DirectSendBaseOperator):
                 "upload=upload_task.output (or give media_id as well)",
             )
 
+    def _check_upload_route(self, route: str) -> None:
+        """Before any request: an upload made on the official API (route ``graph``) is sent
+        there only, and a private upload on the private API only."""
+        values = self._upload_values()
+        made = values.get("route") if values is not None else None
+        if made is not None and (made == "graph") != (route == "graph"):
+            name = "upload" if self.upload is not None else "upload_id"
+            where = {True: "the official API", False: "the private API"}
+            raise InvalidInput(
+                name,
+                f"is an upload on {where[made == 'graph']}; this connection sends on "
+                f"{where[route == 'graph']}: upload on the same kind of connection",
+            )
+
+    def _source(self) -> str:
+        """Which source the rendered arguments give: ``url``, ``path`` or ``upload``; ``url``
+        and ``path`` each exclude every other, else ``InvalidInput`` naming them."""
+        chosen = [
+            n for n in ("url", "path", "upload", "upload_id", "media_id") if given(getattr(self, n))
+        ]
+        for source in ("url", "path"):
+            if source in chosen:
+                other = next((name for name in chosen if name != source), None)
+                if other is not None:
+                    raise InvalidInput(source, f"give either {source} or {other}, not both")
+                return source
+        return "upload"
+
     def plan(self, context: Context, route: str) -> SendPlan:
-        if self.path is None:
+        hook = self.hook
+        operator = type(self).__name__
+        source = self._source()
+        if source == "url":
+            hook.check_media_source(operator, self.kind, "url")
+            item = media_kind(self.kind).item(url=self.url)
+            hook.check_media_item(item, route)
+            return _plan_of(item)
+        if source == "upload":
             self._check_media_id(route)
-            return super().plan(context, route)
-        if self.upload is not None or self.upload_id is not None:
-            raise InvalidInput("path", "give either path or an upload, not both")
+            hook.check_media_source(operator, self.kind, "upload")
+            self._check_upload_route(hook.upload_route)
+            item = self.build_item(context)
+            hook.check_media_item(item, route)
+            return _plan_of(item)
+        hook.check_media_source(operator, self.kind, "path")
         media_options = self.media_options()
         checked = inspect_media(self.kind, media_source(self.path, self.kind), **media_options)
         self._checked = checked
@@ -554,6 +597,10 @@ class DirectSendPhotoOperator(_DirectSendMediaOperator):
     :param media_id: the messenger media id of the upload (attachment route; templated).
     :param path: a photo to upload and send in one task (templated); the retry of a task that
         already sent it does not upload again.
+    :param url: a public http(s) URL of the photo, on an ``instagram_messaging`` connection
+        only (the official API fetches it; at most 8 MB, PNG or JPEG); on the private API it
+        is refused before any request: give ``path``. Exactly one of ``path``, ``url`` and an
+        upload (templated).
     :param quality: JPEG quality for ``path``, 1..95 (default 70).
     :param max_side: the longest side for ``path``, in pixels (default 1080).
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
@@ -595,7 +642,11 @@ class DirectSendVideoOperator(_DirectSendMediaOperator):
     :param media_id: the messenger media id of the upload (attachment route; templated).
     :param path: a local MP4 to upload and send in one task (templated); it is checked first
         from its boxes (not truncated, H.264/AAC, within Direct's duration, size and frame
-        limits).
+        limits); on an ``instagram_messaging`` connection it is uploaded as multipart
+        ``filedata`` (at most 25 MB) and sent by its ``attachment_id``.
+    :param url: a public http(s) URL of the video, on an ``instagram_messaging`` connection
+        only (at most 25 MB); refused on the private API before any request: give ``path``
+        (templated).
     :param transcode: when the video at ``path`` has a codec, frame or file size outside the
         limits, convert it to H.264/AAC (at most 1280 px, capped bitrate) in a temporary file
         instead of refusing it; needs the ``airflow-provider-dm[video]`` extra (templated;
@@ -642,6 +693,9 @@ class DirectSendVoiceOperator(_DirectSendMediaOperator):
         is sent with its waveform, which only the upload record holds (templated).
     :param media_id: not used alone: a bare id carries no waveform (templated).
     :param path: a local audio file to upload and send in one task (templated).
+    :param url: a public http(s) URL of the audio (aac, m4a, wav, mp4; at most 25 MB), on
+        an ``instagram_messaging`` connection only; refused on the private API before any
+        request: give ``path`` (templated).
     :param recipients: a list of conversations, each a list of user ids (or ``"@username"``),
         e.g. ``[["123"], ["456", "789"]]`` (templated).
     :param threads: a list of thread ids (templated).

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_dm.client.checks import positive_int
+from airflow_provider_dm.client.errors import InvalidInput
 from airflow_provider_dm.client.media_kinds import CheckedMedia, media_kind
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.rendered import check_literals, flag, rendered_values
@@ -27,6 +28,16 @@ if TYPE_CHECKING:
 QUALITY = 70
 MAX_SIDE = 1080
 PHOTO_OPTIONS = media_kind("photo").options
+# The upload record of a URL upload in a dry run: nothing is known of the file.
+URL_UPLOAD = {
+    "upload_id": None,
+    "media_id": None,
+    "route": "graph",
+    "width": None,
+    "height": None,
+    "duration_ms": None,
+    "bytes": None,
+}
 # The video operators' templated option, and what its rendered value means.
 VIDEO_RENDERED = {"transcode": flag}
 
@@ -61,6 +72,21 @@ def upload_media(client: DirectClient, kind: str, source: Any, **options: Any) -
     return media_kind(kind).upload(client, source, **options)
 
 
+def given(value: Any) -> bool:
+    """Whether an optional argument holds a value once rendered (a template of a missing conf
+    key renders None, or "None" without native rendering)."""
+    return value not in (None, "", "None")
+
+
+def one_source(path: Any, url: Any) -> str:
+    """Which of ``path`` and ``url`` is given: exactly one, else ``InvalidInput`` naming it."""
+    if given(path) and given(url):
+        raise InvalidInput("url", "give either url or path, not both")
+    if not given(path) and not given(url):
+        raise InvalidInput("path", "give path (a local file) or url (a public http(s) URL)")
+    return "url" if given(url) else "path"
+
+
 def check_photo_options(quality: Any, max_side: Any) -> None:
     """``quality`` in 1..95 and a positive ``max_side``, else ``ValueError`` naming the field."""
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 95:
@@ -85,13 +111,16 @@ class _DirectUploadOperator(DirectBaseOperator):
     """Upload one media file and return its ``Upload`` dict (each key also its own XCom)."""
 
     kind: str
-    template_fields: Sequence[str] = ("direct_conn_id", "path")
+    template_fields: Sequence[str] = ("direct_conn_id", "path", "url")
     ui_color = "#e8f5e9"
 
-    def __init__(self, *, path: Any, **kwargs: Any) -> None:
+    def __init__(self, *, path: Any = None, url: Any = None, **kwargs: Any) -> None:
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
+        if path is None and url is None:
+            raise ValueError("path: give path (a local file) or url (a public http(s) URL)")
         self.path = path
+        self.url = url
 
     def media_options(self) -> dict[str, Any]:
         """How the file is prepared (a photo's ``quality`` and ``max_side``); none by default."""
@@ -100,6 +129,9 @@ class _DirectUploadOperator(DirectBaseOperator):
     def run(self, context: Context) -> dict[str, Any]:
         """Validate the file, then upload it (or, in a dry run, describe it)."""
         hook = self.hook
+        if one_source(self.path, self.url) == "url":
+            return self._upload_url(hook)
+        hook.check_media_source(type(self).__name__, self.kind, "path")
         options = self.media_options()
         checked = inspect_media(self.kind, media_source(self.path, self.kind), **options)
         try:
@@ -108,7 +140,7 @@ class _DirectUploadOperator(DirectBaseOperator):
                 return {
                     "upload_id": None,
                     "media_id": None,
-                    "route": hook.settings.media_route,
+                    "route": hook.upload_route,
                     **checked.description,
                     "dry_run": True,
                 }
@@ -118,28 +150,43 @@ class _DirectUploadOperator(DirectBaseOperator):
         self.log.info("Uploaded %s: upload_id %s", self.kind, upload.upload_id)
         return upload.to_dict()
 
+    def _upload_url(self, hook: Any) -> dict[str, Any]:
+        """Upload the media at ``url`` once (official API only; the service fetches it)."""
+        hook.check_media_source(type(self).__name__, self.kind, "url")
+        item = media_kind(self.kind).item(url=self.url)
+        if hook.settings.dry_run:
+            self.log.info("Dry run: would upload the %s at %s", self.kind, item.url)
+            return {**URL_UPLOAD, "kind": self.kind, "url": item.url, "dry_run": True}
+        upload = hook.get_conn().upload_url(self.kind, item.url)
+        self.log.info("Uploaded %s from its URL: attachment_id %s", self.kind, upload.media_id)
+        return upload.to_dict()
+
 
 class DirectUploadPhotoOperator(_DirectUploadOperator):
     """Upload a photo (any image Pillow reads; re-encoded as a JPEG within Direct's aspect
     ratios and ``max_side``).
 
     :param path: a local path or an ``ObjectStoragePath`` URL (templated).
+    :param url: instead of ``path``, on an ``instagram_messaging`` connection only: a public
+        http(s) URL the official API fetches and keeps as a reusable attachment (the photo is
+        not read here; on the private API it is refused before any request) (templated).
     :param quality: JPEG quality, 1..95 (default 70).
     :param max_side: the longest side after resizing, in pixels (default 1080).
     :param dry_run: validate and describe the photo without uploading (None: the connection's
         ``dry_run`` extra decides).
-    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param direct_conn_id: the ``instagram_direct`` connection, or ``instagram_messaging``
+        (templated).
     :return: the upload, ``{upload_id, media_id, kind, route, width, height, duration_ms,
         bytes}``, each key also pushed as its own XCom (``multiple_outputs``); in a dry run
-        ``upload_id`` and ``media_id`` are None and ``dry_run`` is True.
+        ``upload_id`` and ``media_id`` are None and ``dry_run`` is True. On the official API
+        ``route`` is ``graph``, ``upload_id`` and ``media_id`` are the ``attachment_id`` and
+        sizes not known (an upload by URL) are None.
     """
 
     kind = "photo"
 
-    def __init__(
-        self, *, path: Any, quality: int = QUALITY, max_side: int = MAX_SIDE, **kwargs: Any
-    ) -> None:
-        super().__init__(path=path, **kwargs)
+    def __init__(self, *, quality: int = QUALITY, max_side: int = MAX_SIDE, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         check_photo_options(quality, max_side)
         self.quality = quality
         self.max_side = max_side
@@ -154,25 +201,31 @@ class DirectUploadVideoOperator(_DirectUploadOperator):
     its boxes (not truncated, H.264/AAC, within Direct's duration, size and frame limits). It
     takes no ``quality`` or ``max_side``: a video is uploaded as it is, or transcoded.
 
-    :param path: a local MP4 file (templated).
+    :param path: a local MP4 file (templated); on an ``instagram_messaging`` connection it
+        is uploaded as multipart ``filedata`` (at most 25 MB).
+    :param url: instead of ``path``, on an ``instagram_messaging`` connection only: a public
+        http(s) URL the official API fetches (refused on the private API) (templated).
     :param transcode: when the video's codec, frame or file size is outside the limits,
         convert it to H.264/AAC (at most 1280 px, capped bitrate) in a temporary file instead
         of refusing it; needs the ``airflow-provider-dm[video]`` extra (templated; default
         False).
     :param dry_run: validate and describe the video without uploading (None: the connection's
         ``dry_run`` extra decides).
-    :param direct_conn_id: the ``instagram_direct`` connection (templated).
+    :param direct_conn_id: the ``instagram_direct`` connection, or ``instagram_messaging``
+        (templated).
     :return: the upload, ``{upload_id, media_id, kind, route, width, height, duration_ms,
         bytes}``, each key also pushed as its own XCom (``multiple_outputs``); in a dry run
-        ``upload_id`` and ``media_id`` are None and ``dry_run`` is True.
+        ``upload_id`` and ``media_id`` are None and ``dry_run`` is True. On the official API
+        ``route`` is ``graph``, ``upload_id`` and ``media_id`` are the ``attachment_id`` and
+        sizes not known (an upload by URL) are None.
     """
 
     kind = "video"
     template_fields: Sequence[str] = (*_DirectUploadOperator.template_fields, "transcode")
 
-    def __init__(self, *, path: Any, transcode: Any = False, **kwargs: Any) -> None:
+    def __init__(self, *, transcode: Any = False, **kwargs: Any) -> None:
         refuse_photo_options(type(self).__name__, self.kind, kwargs)
-        super().__init__(path=path, **kwargs)
+        super().__init__(**kwargs)
         self.transcode = transcode
         check_literals(VIDEO_RENDERED, self)
 
@@ -186,7 +239,10 @@ class DirectUploadVoiceOperator(_DirectUploadOperator):
     audio PyAV reads (WAV, MP3, OGG, ...) converted to AAC in M4A. Duration and waveform are
     computed from the audio; at most 59 s.
 
-    :param path: a local audio file (templated).
+    :param path: a local audio file (templated); on an ``instagram_messaging`` connection it
+        is uploaded as multipart ``filedata`` (at most 25 MB), checked as on the private API.
+    :param url: instead of ``path``, on an ``instagram_messaging`` connection only: a public
+        http(s) URL the official API fetches (refused on the private API) (templated).
     :param dry_run: validate and describe the voice message without uploading (None: the
         connection's ``dry_run`` extra decides).
     :param direct_conn_id: the ``instagram_direct`` connection (templated).
@@ -198,6 +254,6 @@ class DirectUploadVoiceOperator(_DirectUploadOperator):
 
     kind = "voice"
 
-    def __init__(self, *, path: Any, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         refuse_photo_options(type(self).__name__, self.kind, kwargs)
-        super().__init__(path=path, **kwargs)
+        super().__init__(**kwargs)

@@ -3,6 +3,10 @@ API (``instagram_direct``) or the official one (``instagram_messaging``); the DA
 
 conf: ``conn``, ``thread_id`` (a thread or conversation id), ``recipient`` (a user id or
 IGSID), ``text``, ``media_id``.
+
+``dm_backends_media`` sends photos, a video and a voice message the same way on both: a
+photo from ``photo_url`` (official API: by public URL) or ``photo_path`` (private API: it
+uploads files), a video and a voice message from ``video`` and ``voice`` (local files).
 """
 
 from __future__ import annotations
@@ -28,10 +32,17 @@ from airflow_provider_dm.operators.message_requests import (
 from airflow_provider_dm.operators.send import (
     DirectSendLinkOperator,
     DirectSendMessageOperator,
+    DirectSendPhotoOperator,
+    DirectSendVideoOperator,
+    DirectSendVoiceOperator,
     DirectShareMediaOperator,
     DirectShareProfileOperator,
 )
 from airflow_provider_dm.operators.thread import DirectFetchThreadOperator
+from airflow_provider_dm.operators.upload import (
+    DirectUploadPhotoOperator,
+    DirectUploadVideoOperator,
+)
 from airflow_provider_dm.operators.user_lookup import DirectLookupUserOperator
 from airflow_provider_dm.sensors.reply import DirectReplySensor
 
@@ -74,6 +85,68 @@ with DAG(
         threads=THREADS,
     )
     inbox >> thread >> [text, link, share]
+
+PHOTO = {
+    "path": "{{ dag_run.conf.get('photo_path') }}",
+    "url": "{{ dag_run.conf.get('photo_url') }}",
+}
+
+with DAG(
+    "dm_backends_media",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    tags=["test"],
+    render_template_as_native_obj=True,
+    default_args=RETRIES,
+) as dm_backends_media:
+    upload_photo = DirectUploadPhotoOperator(task_id="upload_photo", direct_conn_id=CONN, **PHOTO)
+    DirectSendPhotoOperator(
+        task_id="send_photo", direct_conn_id=CONN, upload=upload_photo.output, threads=THREADS
+    )
+    DirectSendPhotoOperator(
+        task_id="send_photo_at_once", direct_conn_id=CONN, threads=THREADS, **PHOTO
+    )
+    upload_video = DirectUploadVideoOperator(
+        task_id="upload_video", direct_conn_id=CONN, path="{{ dag_run.conf['video'] }}"
+    )
+    DirectSendVideoOperator(
+        task_id="send_video", direct_conn_id=CONN, upload=upload_video.output, threads=THREADS
+    )
+    DirectSendVoiceOperator(
+        task_id="send_voice",
+        direct_conn_id=CONN,
+        path="{{ dag_run.conf['voice'] }}",
+        recipients="{{ [[dag_run.conf['recipient']]] }}",
+    )
+
+with DAG(
+    "dm_backends_photo",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    tags=["test"],
+    render_template_as_native_obj=True,
+    default_args=RETRIES,
+) as dm_backends_photo:
+    DirectUploadPhotoOperator(task_id="upload_photo", direct_conn_id=CONN, **PHOTO)
+    DirectSendPhotoOperator(task_id="send_photo", direct_conn_id=CONN, threads=THREADS, **PHOTO)
+
+with DAG(
+    "dm_backends_upload",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    tags=["test"],
+    render_template_as_native_obj=True,
+    default_args=RETRIES,
+) as dm_backends_upload:
+    DirectSendPhotoOperator(
+        task_id="send_photo",
+        direct_conn_id=CONN,
+        upload="{{ dag_run.conf['upload'] }}",
+        threads=THREADS,
+    )
 
 with DAG(
     "dm_backends_profile",
