@@ -13,6 +13,7 @@ MEDIA_ROUTES = ("attachment", "classic")
 SELECTED_FILTERS = ("unread", "flagged")
 
 _DIGITS = re.compile(r"[0-9]{1,40}")
+_OPAQUE = re.compile(r"[A-Za-z0-9_-]{1,400}")
 _USERNAME = re.compile(r"@?([A-Za-z0-9._]{1,30})")
 
 
@@ -33,6 +34,18 @@ def thread_id(value: Any, field: str = "thread_id") -> str:
     text = str(value).strip()
     if not _DIGITS.fullmatch(text):
         raise InvalidInput(field, f"must be a numeric thread id, got {value!r}")
+    return text
+
+
+def any_backend_id(value: Any, field: str) -> str:
+    """An id of either backend, for checks made before the connection's type is known:
+    digits (the private API) or an opaque id of letters, digits, ``-`` and ``_`` (the
+    official API); never a ``/``, ``.`` or ``?`` that could reach a URL path."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidInput(field, f"must be an id, got {value!r}")
+    text = str(value).strip()
+    if not _OPAQUE.fullmatch(text):
+        raise InvalidInput(field, f"must be an id (letters, digits, - or _), got {value!r}")
     return text
 
 

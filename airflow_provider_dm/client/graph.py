@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from airflow_provider_dm.client.graph_errors import graph_error_for
 from airflow_provider_dm.client.items import Item, Link, MediaShare, Photo, Text, Video, Voice
 from airflow_provider_dm.client.models import Thread, ThreadItem, User, to_micros
 from airflow_provider_dm.client.pagination import Listing, Page
+from airflow_provider_dm.client.thread_actions import ALREADY_DONE, ActionResult
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,8 @@ READS_PER_SECOND = 1.8  # the service's 2 a second, with room for clock jitter
 MEDIA_PER_SECOND = 9.0  # audio and video sends and uploads: the service's 10 a second
 TEXT_BYTES = 1000
 MESSAGE_FIELDS = "id,created_time,from,to,message,attachments,shares,reactions"
+LOVE = "\u2764\ufe0f"
+LOVES = frozenset({LOVE, "\u2764", "love"})
 
 
 def unsupported(field: str, reason: str) -> InvalidInput:
@@ -65,6 +69,7 @@ class GraphClient:
     """
 
     backend = BACKEND
+    timestamp_resolution_us = 1_000_000  # created_time and updated_time have whole seconds
 
     def __init__(
         self,
@@ -604,6 +609,94 @@ class GraphClient:
         )
         first = next(iter(_list(answer.get("data"))), None)
         return str(first["id"]) if isinstance(first, dict) and first.get("id") else None
+
+    # -- thread actions ---------------------------------------------------------------------
+
+    @property
+    def state(self) -> GraphState:
+        """What the operators read of a client's ``state`` on either backend: the account's
+        id (``user_id``), as the author of its own messages."""
+        return GraphState(int(self.ig_user_id))
+
+    def mark_seen(self, thread_id: str, item_id: str | None = None) -> ActionResult:
+        """Mark a conversation seen (``sender_action: mark_seen``). The service marks its
+        newest message only: an older ``item_id`` is refused before the action is sent. The
+        API tells no seen state, so a repeat is sent again (the service ignores it)."""
+        conversation = conversation_id(thread_id)
+        target = None if item_id is None else message_id(item_id, "item_id")
+        raw = self.request(
+            "GET", conversation, params={"fields": "messages{id},participants"}, read=True
+        )
+        newest = next(iter(_list(_dict(raw.get("messages")).get("data"))), None)
+        if newest is None:
+            return ActionResult(conversation, ALREADY_DONE)
+        newest_id = str(newest.get("id"))
+        if target is not None and target != newest_id:
+            raise unsupported(
+                "item_id",
+                f"marks only the newest message of a conversation seen ({newest_id}),"
+                f" not {target}: leave item_id empty",
+            )
+        person = self._person_in(conversation, raw)
+        self.request(
+            "POST",
+            f"{self.node}/messages",
+            json={"recipient": {"id": person}, "sender_action": "mark_seen"},
+        )
+        return ActionResult(conversation, "seen", newest_id)
+
+    def react(
+        self, thread_id: str, item_id: str, emoji: str = LOVE, *, remove: bool = False
+    ) -> ActionResult:
+        """React with ❤️ (``sender_action: react``, ``reaction: love``, the one reaction the
+        API reports) or take it back (``unreact``); the message's reactions are read first,
+        so a repeat that would change nothing is ``already_done``."""
+        conversation = conversation_id(thread_id)
+        mid = message_id(item_id, "item_id")
+        if not remove and str(emoji).strip() not in LOVES:
+            raise unsupported("emoji", f"reports only the {LOVE} (love) reaction, not {emoji!r}")
+        status = "unreacted" if remove else "reacted"
+        message = self.request("GET", mid, params={"fields": "id,reactions"}, read=True)
+        if self._reacted(message) != remove:
+            return ActionResult(conversation, ALREADY_DONE, mid)
+        person = self.partner_of(conversation)
+        if self.budget is not None:
+            self.budget(f"reaction in conversation {conversation}")
+        payload: dict[str, Any] = {"message_id": mid}
+        if not remove:
+            payload["reaction"] = "love"
+        self.request(
+            "POST",
+            f"{self.node}/messages",
+            json={
+                "recipient": {"id": person},
+                "sender_action": "unreact" if remove else "react",
+                "payload": payload,
+            },
+        )
+        return ActionResult(conversation, status, mid)
+
+    def _reacted(self, message: dict[str, Any]) -> bool:
+        """Whether the account's own reaction is among the message's ``reactions``."""
+        own = {self.ig_user_id, self.page_id}
+        return any(
+            str(_dict(user).get("id")) in own
+            for reaction in _list(_dict(message.get("reactions")).get("data"))
+            for user in _list(reaction.get("users"))
+        )
+
+    def _person_in(self, conversation: str, raw: dict[str, Any]) -> str:
+        thread = self._thread(raw)
+        if not thread.users:
+            raise InvalidInput("thread_id", f"conversation {conversation} has no other person")
+        return str(thread.users[0].pk)
+
+
+@dataclass(frozen=True)
+class GraphState:
+    """The part of a session state this backend has: the account's id."""
+
+    user_id: int
 
 
 SENDABLE = ("text", "link", "media_share", "photo", "video", "voice")

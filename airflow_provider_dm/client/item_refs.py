@@ -4,7 +4,7 @@ shared by every item action, that refuses bad input naming the entry (``items[2]
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,8 @@ from airflow_provider_dm.client.errors import InvalidInput
 
 # Send records that name no item: nothing was sent there, so there is nothing to act on.
 UNSENT = frozenset({"failed", "dry_run"})
+# A check of one id: (value, field) -> the clean id, or InvalidInput naming the field.
+IdCheck = Callable[[Any, str], str]
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,20 @@ def _entries(value: Any, field: str) -> list[tuple[str, Any]]:
 
 
 def parse_item_refs(
-    value: Any, *, default_thread_id: Any = None, field: str = "items"
+    value: Any,
+    *,
+    default_thread_id: Any = None,
+    field: str = "items",
+    thread_check: IdCheck = thread_id,
+    item_check: IdCheck = numeric_id,
 ) -> list[ItemRef]:
     """Every item named by ``value``, in order, each once. Entries without a ``thread_id``
     (a fetch's summaries) take ``default_thread_id``; send records that sent nothing
-    (``failed``, ``dry_run``) are skipped."""
-    default = None if default_thread_id in (None, "") else thread_id(default_thread_id)
+    (``failed``, ``dry_run``) are skipped. The id checks default to the private API's
+    (digits); the official API's ids are opaque."""
+    default = (
+        None if default_thread_id in (None, "") else thread_check(default_thread_id, "thread_id")
+    )
     refs: list[ItemRef] = []
     seen: set[tuple[str, str]] = set()
     for name, entry in _entries(value, field):
@@ -55,14 +65,14 @@ def parse_item_refs(
             continue
         if entry.get("item_id") in (None, ""):
             raise InvalidInput(name, "has no item_id")
-        item = numeric_id(entry["item_id"], f"{name}.item_id")
+        item = item_check(entry["item_id"], f"{name}.item_id")
         raw_thread = entry.get("thread_id")
         if raw_thread in (None, ""):
             if default is None:
                 raise InvalidInput(name, "has no thread_id (give the operator's thread_id)")
             tid = default
         else:
-            tid = thread_id(raw_thread, f"{name}.thread_id")
+            tid = thread_check(raw_thread, f"{name}.thread_id")
         sender = entry.get("user_id")
         user = int(numeric_id(sender, f"{name}.user_id")) if sender not in (None, "") else None
         if (tid, item) not in seen:

@@ -48,6 +48,7 @@ from airflow_provider_dm.provider_info import CONN_TYPE, DEFAULT_CONN_ID
 if TYPE_CHECKING:
     from airflow_provider_dm.client import DirectClient, SessionState
     from airflow_provider_dm.client.destinations import Destination, Unresolved
+    from airflow_provider_dm.client.item_refs import IdCheck
     from airflow_provider_dm.client.items import Item
 
 
@@ -387,11 +388,14 @@ class DirectHook(BaseHook):
 
         return checked_thread_id(thread_id)
 
-    def check_item_id(self, item_id: Any, field: str = "item_id") -> str:
-        """An item id as this API writes them (digits), else ``InvalidInput`` naming ``field``."""
-        from airflow_provider_dm.client.checks import numeric_id
+    def check_operator(self, operator: type) -> None:
+        """Every operator runs over the private API: nothing to refuse."""
 
-        return numeric_id(item_id, field)
+    def id_checks(self) -> tuple[IdCheck, IdCheck]:
+        """The checks of a thread id and of an item id on this API (digits both)."""
+        from airflow_provider_dm.client.checks import numeric_id, thread_id
+
+        return thread_id, numeric_id
 
     def test_connection(self) -> tuple[bool, str]:
         """One cheap authenticated call, even for an account marked blocked; success lifts the

@@ -19,6 +19,7 @@ from airflow_provider_dm.provider_info import MESSAGING_CONN_TYPE, MESSAGING_DEF
 if TYPE_CHECKING:
     from airflow_provider_dm.client.destinations import Destination
     from airflow_provider_dm.client.graph import GraphClient
+    from airflow_provider_dm.client.item_refs import IdCheck
     from airflow_provider_dm.client.items import Item
 
 
@@ -111,12 +112,6 @@ class MessagingApiHook(DirectHook):
 
         return conversation_id(thread_id)
 
-    def check_item_id(self, item_id: Any, field: str = "item_id") -> str:
-        """A message id (opaque URL-safe base64), else ``InvalidInput`` naming ``field``."""
-        from airflow_provider_dm.client.graph import message_id
-
-        return message_id(item_id, field)
-
     def check_sendable(self, operator: str, item: dict[str, Any]) -> None:
         """Refuse, before any request, an item kind the official API cannot send, naming
         the operator, the connection type and the reason."""
@@ -128,6 +123,21 @@ class MessagingApiHook(DirectHook):
                 f"{operator} cannot run on an {MESSAGING_CONN_TYPE} connection: the official"
                 f" Instagram Messaging API {UNSENDABLE.get(str(kind), UNSENDABLE['media'])}"
             )
+
+    def check_operator(self, operator: type) -> None:
+        """Refuse, before any request, an operator the official API cannot serve, naming
+        the operator, the connection type and the reason (``unsupported_operators``)."""
+        from airflow_provider_dm.hooks.unsupported_operators import refusal
+
+        message = refusal(operator)
+        if message is not None:
+            raise ValueError(message)
+
+    def id_checks(self) -> tuple[IdCheck, IdCheck]:
+        """The checks of a conversation id and of a message id (opaque both)."""
+        from airflow_provider_dm.client.graph import conversation_id, message_id
+
+        return conversation_id, message_id
 
     @property
     def upload_route(self) -> str:

@@ -90,9 +90,11 @@ class DirectBaseOperator(DirectHookMixin):
         return {"dry_run": self.dry_run}
 
     def execute(self, context: Context) -> Any:
-        """``run`` inside the hook's fail-fast translation, bounded by ``execution_timeout``."""
+        """``run`` inside the hook's fail-fast translation, bounded by ``execution_timeout``;
+        an operator the connection's API cannot serve is refused first, before any request."""
         self.hook.deadline = task_deadline(self.execution_timeout, context)
         with self.failing_fast():
+            self.hook.check_operator(type(self))
             return self.run(context)
 
     def run(self, context: Context) -> Any:

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_dm.client.checks import numeric_id
-from airflow_provider_dm.client.checks import thread_id as checked_thread_id
+from airflow_provider_dm.client.checks import any_backend_id
 from airflow_provider_dm.client.errors import BadRequest, InvalidInput, NotFound
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.rendered import flag, later
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Context
 
-    from airflow_provider_dm.client.item_refs import ItemRef
+    from airflow_provider_dm.client.item_refs import IdCheck, ItemRef
     from airflow_provider_dm.client.thread_actions import ActionResult
 
 
@@ -59,13 +58,23 @@ class DirectItemsOperator(DirectBaseOperator):
         self.items = items
         self.thread_id = thread_id
         if not later(items) and not later(thread_id):
-            self.refs()
+            self.refs(any_backend_id, any_backend_id)
 
-    def refs(self) -> list[ItemRef]:
-        """The rendered ``items`` as item references (bad entries refused, naming them)."""
+    def refs(
+        self, thread_check: IdCheck | None = None, item_check: IdCheck | None = None
+    ) -> list[ItemRef]:
+        """The rendered ``items`` as item references (bad entries refused, naming them); the
+        ids are checked as the connection's API writes them unless checks are given."""
         from airflow_provider_dm.client.item_refs import parse_item_refs
 
-        return parse_item_refs(self.items, default_thread_id=self.thread_id)
+        if thread_check is None or item_check is None:
+            thread_check, item_check = self.hook.id_checks()
+        return parse_item_refs(
+            self.items,
+            default_thread_id=self.thread_id,
+            thread_check=thread_check,
+            item_check=item_check,
+        )
 
     def act(self, ref: ItemRef) -> ActionResult:
         """The action on one item."""
@@ -98,6 +107,9 @@ class DirectReactOperator(DirectItemsOperator):
     :param dry_run: check the items, then return what would be done.
     :return: one ``{thread_id, item_id, status}`` per item, ``status`` ``reacted`` or
         ``unreacted`` (the service keeps one reaction per person: a repeat changes nothing).
+
+    On an ``instagram_messaging`` connection the reaction is ❤️ (another emoji is refused
+    naming ``emoji``), and a repeat that would change nothing is ``already_done``.
     """
 
     template_fields: Sequence[str] = (*DirectItemsOperator.template_fields, "emoji", "remove")
@@ -160,6 +172,9 @@ class DirectMarkSeenOperator(DirectBaseOperator):
     :param dry_run: check the input, then return what would be done.
     :return: ``{thread_id, item_id, status}``, ``status`` ``seen`` or ``already_done`` (the
         thread was already seen up to that item).
+
+    On an ``instagram_messaging`` connection only the newest message can be marked seen: an
+    older ``item_id`` is refused naming it.
     """
 
     template_fields: Sequence[str] = ("direct_conn_id", "thread_id", "item_id")
@@ -170,18 +185,19 @@ class DirectMarkSeenOperator(DirectBaseOperator):
         self.thread_id = thread_id
         self.item_id = item_id
         if not later(thread_id):
-            checked_thread_id(thread_id)
+            any_backend_id(thread_id, "thread_id")
         if not later(item_id) and item_id is not None:
-            numeric_id(item_id, "item_id")
+            any_backend_id(item_id, "item_id")
 
     def run(self, context: Context) -> dict[str, Any]:
         """Mark the thread seen (one read to find the item and the current mark)."""
-        thread_id = checked_thread_id(self.thread_id)
+        thread_check, item_check = self.hook.id_checks()
+        thread_id = thread_check(self.thread_id, "thread_id")
         item_id = self.item_id
         if item_id is not None and str(item_id).strip().lower() in ("", "none"):
             item_id = None
         if item_id is not None:
-            item_id = numeric_id(item_id, "item_id")
+            item_id = item_check(item_id, "item_id")
         if self.hook.settings.dry_run:
             return {"thread_id": thread_id, "item_id": item_id, "status": "dry_run"}
         result = self.hook.get_conn().mark_seen(thread_id, item_id)

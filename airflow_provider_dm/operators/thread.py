@@ -137,7 +137,8 @@ def _since_item_id(hook: Any, value: Any) -> str | None:
     on the private API, opaque message ids on the official one); None when not given."""
     if value is None or str(value).strip().lower() in ("", "none"):
         return None
-    return hook.check_item_id(value, "since_item_id")
+    _, item_check = hook.id_checks()
+    return item_check(value, "since_item_id")
 
 
 def item_summary(item: ThreadItem, usernames: dict[int, str]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
 from airflow_provider_dm.client.checks import is_username, numeric_id, username
-from airflow_provider_dm.client.checks import thread_id as checked_thread_id
 from airflow_provider_dm.client.errors import InvalidInput
 from airflow_provider_dm.client.replies import ReplyFilter, find_reply, reply_record
 from airflow_provider_dm.operators.base import DirectHookMixin
@@ -108,7 +107,7 @@ class DirectReplySensor(DirectHookMixin, BaseSensorOperator):
         with self.failing_fast():
             if self.reply_to is not None:
                 thread_id, since_item_id = sent_mark(self.reply_to, thread_id, since_item_id)
-            thread_id = checked_thread_id(thread_id)
+            thread_id = self.hook.check_thread_id(thread_id)
             since = parse_since(self.since, "since")
             if since is None and not since_item_id:
                 since = _run_start(context)

@@ -10,7 +10,10 @@ a 429 (waiting the server's ``Retry-After`` when it gives one). A quiet poll is 
 The mark (the newest item time handled) lives in an Airflow Variable, so that a restarted
 triggerer goes on where it stopped: it is saved ``commit_delay`` seconds after the events are
 handed to the triggerer (so a restart may repeat the last batch, never skip it). The client is
-the connection's ``DirectHook`` client: the same stored session and send budget as every task.
+the one of the connection's hook, chosen by its type as for a task (``hook_for``): on the
+private API the same stored session and send budget as every task, on an
+``instagram_messaging`` connection the Conversations API, paced to its 2 reads a second
+(message requests have no folder there: ``include_requests`` fails the trigger).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_provider_dm.hooks.direct import DirectHook
+from airflow_provider_dm.hooks.connection_type import hook_for
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client import DirectClient
@@ -70,7 +73,7 @@ class DirectNewMessageTrigger(BaseEventTrigger):
     message request), oldest first: ``{thread_id, item_id, user_id, item_type, text,
     timestamp, pending}``. The account's own items never fire.
 
-    :param direct_conn_id: the ``instagram_direct`` connection.
+    :param direct_conn_id: the ``instagram_direct`` or ``instagram_messaging`` connection.
     :param thread_ids: only these threads (empty: all).
     :param from_users: only messages of these numeric user ids (empty: anyone).
     :param text_pattern: only messages whose text matches this regular expression.
@@ -114,6 +117,8 @@ class DirectNewMessageTrigger(BaseEventTrigger):
             f"instagram_direct_new_message_mark__{direct_conn_id}"
         )
         self.commit_delay = float(commit_delay)
+        # Messages fired whose time the next poll reads again (coarse timestamps), by id.
+        self._fired: dict[str, int] = {}
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """The classpath and the kwargs that rebuild this trigger (no secret among them)."""
@@ -153,17 +158,23 @@ class DirectNewMessageTrigger(BaseEventTrigger):
     # -- one poll -----------------------------------------------------------------------------
 
     def newest(self, client: DirectClient) -> int:
-        """The newest activity in the watched boxes (µs): the mark of a first start."""
+        """The newest activity in the watched boxes (µs): the mark of a first start; where
+        times are coarse, the end of its second (what is already there never fires)."""
         newest = 0
         for pending in (False, True) if self.include_requests else (False,):
             for thread in client.iter_inbox(pending=pending, max_threads=1):
                 newest = max(newest, thread.last_activity_at_us or 0)
-        return newest
+        return newest + getattr(client, "timestamp_resolution_us", 1) - 1
 
     def poll(self, client: DirectClient, mark_us: int) -> tuple[list[dict[str, Any]], int]:
-        """The new messages after ``mark_us``, oldest first, and the new mark."""
+        """The new messages after ``mark_us``, oldest first, and the new mark.
+
+        Where the service's times are coarse (the official API's are whole seconds), the
+        second of the mark is read again and what was fired in it is skipped by id, so that
+        a message arriving later in that second is not lost."""
         viewer = client.state.user_id
-        since = _moment(mark_us)
+        overlap = getattr(client, "timestamp_resolution_us", 1) - 1
+        since = _moment(mark_us - overlap)
         pattern = re.compile(self.text_pattern) if self.text_pattern else None
         found: list[dict[str, Any]] = []
         newest = mark_us
@@ -173,6 +184,8 @@ class DirectNewMessageTrigger(BaseEventTrigger):
                     continue
                 for item in client.iter_thread_items(thread.thread_id, since=since):
                     newest = max(newest, item.timestamp_us or 0)
+                    if item.item_id in self._fired:
+                        continue
                     if item.user_id is None or item.user_id == viewer or item.is_sent_by_viewer:
                         continue
                     if self.from_users and item.user_id not in self.from_users:
@@ -192,13 +205,16 @@ class DirectNewMessageTrigger(BaseEventTrigger):
                         }
                     )
         found.sort(key=lambda m: (m["timestamp_us"] or 0, m["item_id"]))
+        if overlap:
+            fired = {**self._fired, **{m["item_id"]: m["timestamp_us"] or 0 for m in found}}
+            self._fired = {i: t for i, t in fired.items() if t > newest - overlap}
         return found, newest
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll forever: one event per new message, the mark saved after each batch."""
         from airflow_provider_dm.client.errors import RateLimited
 
-        hook = DirectHook(self.direct_conn_id)
+        hook = await asyncio.to_thread(hook_for, self.direct_conn_id)
         client = await asyncio.to_thread(hook.get_conn)
         try:
             mark = await asyncio.to_thread(self.load_mark)

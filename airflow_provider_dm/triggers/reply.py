@@ -1,7 +1,9 @@
 """``DirectReplyTrigger``: polls a thread in the triggerer until a reply arrives.
 
-How it gets an authenticated client: the same ``DirectHook`` as any task, so the session comes
-from the hook's Variable (no second login) and expired sessions are renewed the same way. The
+How it gets an authenticated client: the same hook as any task, chosen by the connection's
+type (``hook_for``; the official API's hook on an ``instagram_messaging`` connection), so the
+session comes from the hook's Variable (no second login) and expired sessions are renewed the
+same way. The
 ordinary synchronous client runs in a worker thread (``asyncio.to_thread``), so the event loop
 never blocks, and the protocol's headers, retries and the reply rule (``client.replies``) exist
 once instead of twice in a sync and an async client. The triggerer bridges the hook's
@@ -20,10 +22,11 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_dm.client.replies import ReplyFilter, find_reply, reply_record
-from airflow_provider_dm.hooks.direct import DirectHook
+from airflow_provider_dm.hooks.connection_type import hook_for
 
 if TYPE_CHECKING:
     from airflow_provider_dm.client import DirectClient
+    from airflow_provider_dm.hooks.direct import DirectHook
 
 
 class DirectReplyTrigger(BaseTrigger):
@@ -35,8 +38,8 @@ class DirectReplyTrigger(BaseTrigger):
     with ``message`` when polling fails for good otherwise (the client has already retried
     transient failures).
 
-    :param direct_conn_id: the ``instagram_direct`` connection.
-    :param thread_id: the thread to watch.
+    :param direct_conn_id: the ``instagram_direct`` or ``instagram_messaging`` connection.
+    :param thread_id: the thread (or conversation) to watch.
     :param since_item_id: only items newer than this item id count.
     :param since: only items sent after this ISO-8601 moment count.
     :param from_users: only items of these numeric user ids count (empty: anyone but the
@@ -124,9 +127,9 @@ class DirectReplyTrigger(BaseTrigger):
         """Poll until the reply, the deadline or a lasting failure; one event in each case.
         A failure a retry cannot fix (a blocked account, a refused password) is ``failed``."""
         client: DirectClient | None = None
-        hook = DirectHook(self.direct_conn_id)
         try:
             reply_filter = self.reply_filter()
+            hook = await asyncio.to_thread(hook_for, self.direct_conn_id)
             client = await asyncio.to_thread(self._connect, hook)
             while True:
                 reply = await asyncio.to_thread(self._poll, hook, client, reply_filter)

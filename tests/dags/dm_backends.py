@@ -15,7 +15,20 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, task
 
+from airflow_provider_dm.operators.groups import (
+    DirectCreateGroupOperator,
+    DirectUpdateThreadOperator,
+)
 from airflow_provider_dm.operators.inbox import DirectFetchInboxOperator
+from airflow_provider_dm.operators.item_actions import (
+    DirectMarkSeenOperator,
+    DirectReactOperator,
+    DirectUnsendOperator,
+)
+from airflow_provider_dm.operators.message_requests import (
+    DirectApproveRequestsOperator,
+    DirectDeclineRequestsOperator,
+)
 from airflow_provider_dm.operators.send import (
     DirectSendLinkOperator,
     DirectSendMessageOperator,
@@ -30,6 +43,8 @@ from airflow_provider_dm.operators.upload import (
     DirectUploadPhotoOperator,
     DirectUploadVideoOperator,
 )
+from airflow_provider_dm.operators.user_lookup import DirectLookupUserOperator
+from airflow_provider_dm.sensors.reply import DirectReplySensor
 
 CONN = "{{ dag_run.conf['conn'] }}"
 THREADS = "{{ [dag_run.conf['thread_id']] }}"
@@ -181,3 +196,65 @@ with DAG(
         return MessagingApiHook(conn_id).refresh_token()
 
     refresh(conn_id="{{ dag_run.conf['conn'] }}")
+
+THREAD = "{{ dag_run.conf['thread_id'] }}"
+
+with DAG(
+    "dm_backends_actions",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    tags=["test"],
+    render_template_as_native_obj=True,
+    default_args=RETRIES,
+) as dm_backends_actions:
+    newest = DirectFetchThreadOperator(
+        task_id="fetch_newest", direct_conn_id=CONN, thread_id=THREAD, max_items=1
+    )
+    react = DirectReactOperator(
+        task_id="react", direct_conn_id=CONN, items=newest.output, thread_id=THREAD
+    )
+    react_again = DirectReactOperator(
+        task_id="react_again", direct_conn_id=CONN, items=newest.output, thread_id=THREAD
+    )
+    seen = DirectMarkSeenOperator(task_id="mark_seen", direct_conn_id=CONN, thread_id=THREAD)
+    ask = DirectSendMessageOperator(
+        task_id="ask", direct_conn_id=CONN, text="{{ dag_run.conf['text'] }}", threads=THREADS
+    )
+    wait = DirectReplySensor(
+        task_id="wait_reply",
+        direct_conn_id=CONN,
+        reply_to=ask.output,
+        deferrable=False,
+        poke_interval=0.2,
+        timeout=60,
+    )
+    newest >> react >> react_again >> seen >> ask >> wait
+
+with DAG(
+    "dm_backends_refused",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    tags=["test"],
+    render_template_as_native_obj=True,
+    default_args=RETRIES,
+) as dm_backends_refused:
+    DirectUnsendOperator(
+        task_id="unsend",
+        direct_conn_id=CONN,
+        items="{{ [{'item_id': dag_run.conf['item_id']}] }}",
+        thread_id=THREAD,
+    )
+    DirectApproveRequestsOperator(task_id="approve", direct_conn_id=CONN)
+    DirectDeclineRequestsOperator(task_id="decline", direct_conn_id=CONN, text_pattern="(?i)win")
+    DirectCreateGroupOperator(
+        task_id="create_group",
+        direct_conn_id=CONN,
+        users=["7000005110000102", "7000005110000103"],
+        title="planning",
+    )
+    DirectUpdateThreadOperator(
+        task_id="update_thread", direct_conn_id=CONN, thread_id=THREAD, mute=True
+    )
+    DirectLookupUserOperator(task_id="lookup_user", direct_conn_id=CONN, usernames="@bob_demo")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -44,9 +45,9 @@ class DbMarkTrigger(DirectNewMessageTrigger):
         Variable.set(self.mark_variable, str(mark_us))
 
 
-def _trigger(**kwargs) -> DirectNewMessageTrigger:
+def _trigger(direct_conn_id: str = "dm_emulator", **kwargs) -> DirectNewMessageTrigger:
     return DbMarkTrigger(
-        direct_conn_id="dm_emulator",
+        direct_conn_id=direct_conn_id,
         floor=0.05,
         ceiling=0.2,
         commit_delay=0,
@@ -151,3 +152,44 @@ def test_serialize_round_trips():
     classpath, kwargs = trigger.serialize()
     assert classpath.endswith(".DbMarkTrigger")
     assert DbMarkTrigger(**kwargs).serialize() == (classpath, kwargs)
+
+
+@pytest.fixture
+def graph_connection(emulator, monkeypatch) -> str:
+    """An ``instagram_messaging`` connection ``dm_graph`` to the emulator's Graph routes."""
+    token = emulator.graph_token()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_DM_GRAPH",
+        json.dumps(
+            {
+                "conn_type": "instagram_messaging",
+                "host": f"{emulator.url}/graph/",
+                "password": token["access_token"],
+            }
+        ),
+    )
+    return "dm_graph"
+
+
+def test_new_messages_fire_on_the_official_backend(no_mark, emulator, graph_connection):
+    carol = next(u for u in emulator.seed()["users"] if u["pk"] == CAROL)
+
+    async def scenario() -> list[dict]:
+        trigger = _trigger(direct_conn_id=graph_connection)
+        events, first = await _started(trigger)
+        emulator.incoming(CAROL_THREAD, CAROL, "one")
+        emulator.incoming(CAROL_THREAD, CAROL, "two")  # often in the same second as "one"
+        found = [(await asyncio.wait_for(first, EVENT_WAIT)).payload, *await _next(events, 1)]
+        emulator.incoming(CAROL_THREAD, CAROL, "three")
+        found += await _next(events, 1)
+        await events.aclose()
+        return found
+
+    found = asyncio.run(scenario())
+    assert [e["text"] for e in found] == ["one", "two", "three"]
+    assert all(e["user_id"] == int(carol["igsid"]) for e in found)
+    assert len({e["thread_id"] for e in found}) == 1
+    assert not found[0]["thread_id"].isdigit(), "a conversation id of the official API"
+    assert len({e["item_id"] for e in found}) == 3
+    graph_reads = [r for r in emulator.requests() if r["path"].startswith("/graph/")]
+    assert graph_reads and not [r for r in emulator.requests() if "/api/v1/" in r["path"]]
