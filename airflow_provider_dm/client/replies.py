@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_dm.client.errors import InvalidInput
@@ -52,11 +52,18 @@ def find_reply(
 ) -> ThreadItem | None:
     """The first reply after the mark (the oldest matching item), or None when none came yet.
 
-    Reads the thread newest first, page by page, and stops at the mark."""
+    Reads the thread newest first, page by page, and stops at the mark. Where the service's
+    times are coarse (the official API's are whole seconds), the second of ``after`` is read
+    too: a reply in that second is found, at the risk of taking a message of that second
+    sent just before ``after`` for the reply."""
     viewer_id = client.state.user_id
+    since = reply_filter.after
+    if since is not None:
+        coarse = getattr(client, "timestamp_resolution_us", 1) - 1
+        since -= timedelta(microseconds=coarse)
     first = None
     for item in client.iter_thread_items(
-        thread_id, since=reply_filter.after, since_item_id=reply_filter.after_item_id
+        thread_id, since=since, since_item_id=reply_filter.after_item_id
     ):
         if reply_filter.matches(item, viewer_id):
             first = item

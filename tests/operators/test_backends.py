@@ -388,3 +388,26 @@ def test_the_reply_trigger_waits_on_the_official_backend(airflow_db, emulator, g
     reply = event["reply"]
     assert (reply["thread_id"], reply["text"]) == (conversation, "yes")
     assert reply["user_id"] == int(partner["igsid"])
+
+
+def test_a_reply_in_the_same_second_as_the_mark_is_found_on_the_official_backend(
+    emulator, graph_conn
+) -> None:
+    """The official API's times are whole seconds: a reply stamped a microsecond after the
+    mark reads as the mark's own second, and must not be taken for older than the mark."""
+    from airflow_provider_dm.client.replies import ReplyFilter, find_reply
+
+    thread = _partner_thread(emulator)
+    partner = thread["users"][0]
+    item = emulator.incoming(thread["thread_id"], partner, "yes, same second")
+    stamp_us = int(item["timestamp"])
+    if stamp_us % 1_000_000 == 0:
+        stamp_us = int(emulator.incoming(thread["thread_id"], partner, "again")["timestamp"])
+    mark = datetime.fromtimestamp((stamp_us - 1) / 1e6, tz=timezone.utc)
+    igsid = next(u["igsid"] for u in emulator.seed()["users"] if u["pk"] == partner)
+    client = _graph_client(emulator, graph_conn)
+    conversation = client.conversation_with(str(igsid))
+
+    reply = find_reply(client, conversation, ReplyFilter(after=mark))
+
+    assert reply is not None and reply.user_id == int(igsid)
