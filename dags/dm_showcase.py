@@ -1,12 +1,18 @@
-"""dm_showcase: everything the provider does, in one DAG.
+"""dm_showcase: everything the provider does, in one DAG, on either backend.
 
-fetch the inbox -> pick the threads with unseen items -> fetch those threads (mapped)
-upload a photo and a video -> send a text, a link, a profile share, a media share, the photo
-and the video to a new group conversation and to the picked threads. Each upload hands its
+fetch the inbox -> pick the threads to answer -> fetch those threads (mapped)
+upload a photo and a video -> send a text, a link, a media share, the video, a profile share
+and the photo to a new group conversation and to the picked threads. Each upload hands its
 result to its send through XCom.
 
-The ids below are the emulator's demo seed (`make demo`); point the connection
-`instagram_direct_default` at the real service and change them to your own.
+The connection is the DAG's ``conn`` param: ``instagram_direct_default`` (the private API, the
+default) or ``instagram_messaging_default`` (the official Messaging API). On the official API
+the steps it cannot serve are skipped: the group (no groups, no usernames), the profile share
+and the photo from a file (it takes images by public URL only); the picked threads are the
+conversations with the newest activity (the official API keeps no read state).
+
+The ids below are the emulator's demo seed (`make demo`); point the connection at the real
+service and change them to your own.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import chain, dag, task
+from airflow.sdk import BaseHook, Param, chain, dag, task
 
 from airflow_provider_dm.operators import (
     DirectFetchInboxOperator,
@@ -34,7 +40,10 @@ MEDIA = Path(__file__).parent / "media"
 # One inner list is one conversation: here a group of two people, given by username.
 GROUP = [["@bob_demo", "@carol_demo"]]
 PROFILE_TO_SHARE = "5110000104"  # dave_demo's user id
-MEDIA_TO_SHARE = "3100000000000000100_5110000101"  # a post of alice_demo's
+# A post of the account itself (the official API shares only the account's own posts).
+MEDIA_TO_SHARE = "3100000000000000000_5110000001"
+CONN = "{{ params.conn }}"
+PRIVATE = "instagram_direct"
 
 
 @dag(
@@ -43,26 +52,59 @@ MEDIA_TO_SHARE = "3100000000000000100_5110000101"  # a post of alice_demo's
     catchup=False,
     tags=["instagram_direct", "example"],
     default_args={"retries": 2, "retry_delay": timedelta(seconds=5)},
+    params={
+        "conn": Param(
+            "instagram_direct_default",
+            type="string",
+            description="instagram_direct_default or instagram_messaging_default",
+        )
+    },
 )
 def dm_showcase():
     # The first task logs in and stores the session; every later task reuses it.
-    inbox = DirectFetchInboxOperator(task_id="fetch_inbox")
+    inbox = DirectFetchInboxOperator(task_id="fetch_inbox", direct_conn_id=CONN)
 
     @task
-    def pick_unseen(threads: list[dict]) -> list[str]:
-        """The threads that have something the account has not seen yet (three at most)."""
-        return [t["thread_id"] for t in threads if t["unseen"]][:3]
+    def connection_type(conn_id: str) -> str:
+        """The type of the DAG's connection: which API the sends go over."""
+        return BaseHook.get_connection(conn_id).conn_type
 
-    picked = pick_unseen(inbox.output)
-    DirectFetchThreadOperator.partial(task_id="fetch_thread", max_items=100).expand(
-        thread_id=picked
+    api = connection_type(CONN)
+
+    @task
+    def pick_threads(threads: list[dict], api: str) -> list[str]:
+        """The threads that have something the account has not seen yet (three at most); on
+        the official API, which keeps no read state, the three with the newest activity."""
+        if api == PRIVATE:
+            return [t["thread_id"] for t in threads if t["unseen"]][:3]
+        return [t["thread_id"] for t in threads][:3]
+
+    @task
+    def group(api: str) -> list[list[str]]:
+        """The new group conversation; none on the official API (no groups, no usernames)."""
+        return GROUP if api == PRIVATE else []
+
+    @task.short_circuit
+    def private_api_only(api: str) -> bool:
+        """Skip what the official API cannot serve: profile shares, photos from files."""
+        return api == PRIVATE
+
+    picked = pick_threads(inbox.output, api)
+    DirectFetchThreadOperator.partial(
+        task_id="fetch_thread", direct_conn_id=CONN, max_items=100
+    ).expand(thread_id=picked)
+    private_only = private_api_only(api)
+
+    photo = DirectUploadPhotoOperator(
+        task_id="upload_photo", direct_conn_id=CONN, path=str(MEDIA / "testcard.jpg")
     )
+    video = DirectUploadVideoOperator(
+        task_id="upload_video", direct_conn_id=CONN, path=str(MEDIA / "countdown.mp4")
+    )
+    chain(inbox, private_only, photo)
+    chain(inbox, video)
 
-    photo = DirectUploadPhotoOperator(task_id="upload_photo", path=str(MEDIA / "testcard.jpg"))
-    video = DirectUploadVideoOperator(task_id="upload_video", path=str(MEDIA / "countdown.mp4"))
-    chain(inbox, [photo, video])
-
-    to = {"recipients": GROUP, "threads": picked}
+    to = {"recipients": group(api), "threads": picked, "direct_conn_id": CONN}
     text = DirectSendMessageOperator(
         task_id="send_text", text="Hello from Airflow, run {{ run_id }}", **to
     )
@@ -72,12 +114,13 @@ def dm_showcase():
         urls=["https://airflow.apache.org/docs/"],
         **to,
     )
-    profile = DirectShareProfileOperator(task_id="share_profile", user_id=PROFILE_TO_SHARE, **to)
     media = DirectShareMediaOperator(task_id="share_media", media_id=MEDIA_TO_SHARE, **to)
+    profile = DirectShareProfileOperator(task_id="share_profile", user_id=PROFILE_TO_SHARE, **to)
     # The whole upload result goes through XCom: upload_id and, for the current route, media_id.
     send_photo = DirectSendPhotoOperator(task_id="send_photo", upload=photo.output, **to)
     send_video = DirectSendVideoOperator(task_id="send_video", upload=video.output, **to)
-    chain(text, link, profile, media, send_photo, send_video)
+    chain(text, link, media, send_video, profile, send_photo)
+    private_only >> profile
 
 
 dm_showcase()

@@ -1,5 +1,9 @@
 """`make demo`: start the emulator, run the example DAG with `airflow dags test`, and print what
-the emulator received. Everything it starts is stopped again, also on Ctrl-C or failure."""
+the emulator received. Everything it starts is stopped again, also on Ctrl-C or failure.
+
+`DM_DEMO_CONN=instagram_messaging_default make demo` runs it on the official Messaging API (the
+emulator's `/graph/` routes, with a token from `POST /__emulator/graph/token`): the DAG gets
+the connection id as its `conn` param."""
 
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".airflow"
 BIN = Path(sys.executable).parent
 DAG_ID = os.environ.get("DM_DEMO_DAG", "dm_showcase")
+CONN_ID = os.environ.get("DM_DEMO_CONN", "instagram_direct_default")
+OFFICIAL_CONN_ID = "instagram_messaging_default"
 
 
 def start_emulator(db: Path) -> tuple[subprocess.Popen[str], str]:
@@ -37,6 +43,22 @@ def start_emulator(db: Path) -> tuple[subprocess.Popen[str], str]:
         proc.kill()
         raise SystemExit(f"the emulator did not start: {first!r}")
     return proc, first.removeprefix("listening on ")
+
+
+def official_connection(url: str) -> dict[str, str]:
+    """The ``instagram_messaging_default`` connection variable: the emulator's Graph routes
+    with a token it issues for the demo account."""
+    answer = requests.post(
+        f"{url}/__emulator/graph/token", json={"username": "airflow_demo"}, timeout=10
+    )
+    answer.raise_for_status()
+    connection = {
+        "conn_type": "instagram_messaging",
+        "host": f"{url}/graph/",
+        "password": answer.json()["access_token"],
+        "extra": {"timeout": 10},
+    }
+    return {"AIRFLOW_CONN_INSTAGRAM_MESSAGING_DEFAULT": json.dumps(connection)}
 
 
 def airflow_env(url: str) -> dict[str, str]:
@@ -70,9 +92,15 @@ def run(cmd: list[str], env: dict[str, str], log: Path) -> None:
 
 def print_tasks(log: Path) -> None:
     """List the tasks `airflow dags test` ran, from its log."""
-    ended = re.findall(r"\[DAG TEST\] end task task_id=(\S+) map_index=(-?\d+)", log.read_text())
+    text = log.read_text()
+    ended = re.findall(r"\[DAG TEST\] end task task_id=(\S+) map_index=(-?\d+)", text)
     names = [task if index == "-1" else f"{task}[{index}]" for task, index in ended]
     print(f"{len(names)} tasks succeeded: {', '.join(names)}")
+    skipped = sum(
+        int(n) for n in re.findall(r"Downstream tasks skipped .* tasks_skipped=(\d+)", text)
+    )
+    if skipped:
+        print(f"{skipped} tasks skipped (what this connection's API cannot serve)")
 
 
 def describe(row: dict) -> str:
@@ -86,6 +114,9 @@ def describe(row: dict) -> str:
     for key in ("text", "link_text", "profile_user_id", "media_id"):
         if fields.get(key):
             return f"{key}={str(fields[key])[:60]}"
+    attachment = fields.get("attachment")
+    if isinstance(attachment, dict):
+        return f"{attachment.get('type')} {json.dumps(attachment.get('payload') or {})[:60]}"
     return ""
 
 
@@ -97,7 +128,12 @@ def print_ledger(url: str, db: Path) -> None:
         for r in requests.get(f"{url}/__emulator/requests", timeout=10).json()["requests"]
         if r["path"].rstrip("/").endswith("accounts/login")
     ]
-    print(f"\nThe emulator accepted {len(rows)} items ({len(logins)} login(s) in the whole run):\n")
+    where = (
+        "over its official API routes (/graph/)"
+        if CONN_ID == OFFICIAL_CONN_ID
+        else f"({len(logins)} login(s) in the whole run)"
+    )
+    print(f"\nThe emulator accepted {len(rows)} items {where}:\n")
     header = f"{'kind':<18} {'thread':<14} {'client_context':<21} content"
     print(header)
     print("-" * len(header))
@@ -122,12 +158,17 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         env = airflow_env(url)
-        airflow = str(BIN / "airflow")
+        test = [str(BIN / "airflow"), "dags", "test", DAG_ID]
+        if CONN_ID != "instagram_direct_default":
+            if CONN_ID == OFFICIAL_CONN_ID:
+                env.update(official_connection(url))
+            test += ["-c", json.dumps({"conn": CONN_ID})]
+            print(f"the DAG runs on the connection {CONN_ID}", flush=True)
         started = time.monotonic()
         log = STATE / "demo.log"
         log.unlink(missing_ok=True)
-        run([airflow, "db", "migrate"], env, log)
-        run([airflow, "dags", "test", DAG_ID], env, log)
+        run([str(BIN / "airflow"), "db", "migrate"], env, log)
+        run(test, env, log)
         print(f"\n{DAG_ID} finished in {time.monotonic() - started:.0f} s (Airflow's log: {log})")
         print_tasks(log)
         print_ledger(url, db)

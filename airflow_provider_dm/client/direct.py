@@ -21,6 +21,7 @@ from airflow_provider_dm.client.transport import DEFAULT_API_URL, DEFAULT_UPLOAD
 if TYPE_CHECKING:
     from airflow_provider_dm.client.broadcast import SendResult
     from airflow_provider_dm.client.destinations import Destination
+    from airflow_provider_dm.client.items import Item
     from airflow_provider_dm.client.thread_actions import ActionResult
     from airflow_provider_dm.client.upload import Upload
 
@@ -349,11 +350,15 @@ class DirectClient:
         *,
         since: datetime | None = None,
         look_back: int = look_back_rule.MAX_PAGES,
+        item: Item | None = None,
+        kind: str | None = None,
     ) -> SendResult | None:
         """The earlier send with ``client_context`` in the destination's thread, as an
         ``already_sent`` result; None when it is not there (or the conversation does not exist
         yet). Pages back until items older than ``since`` less the clock-skew allowance (no
-        time bound when None), at most ``look_back`` pages (``client.look_back``)."""
+        time bound when None), at most ``look_back`` pages (``client.look_back``). ``item``
+        and ``kind`` are not needed here (the ``client_context`` finds the send; the official
+        backend's client needs them)."""
         from airflow_provider_dm.client.broadcast import SendResult, thread_for
         from airflow_provider_dm.client.destinations import Destination
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from airflow_provider_dm.client import checks, graph_media
+from airflow_provider_dm.client import checks, graph_look_back, graph_media
 from airflow_provider_dm.client.broadcast import SendResult
 from airflow_provider_dm.client.destinations import Destination
 from airflow_provider_dm.client.errors import (
@@ -370,10 +370,81 @@ class GraphClient:
 
     # -- sending ----------------------------------------------------------------------------
 
-    def find_sent(self, destination: Any, client_context: str, **kwargs: Any) -> None:
-        """The Send API keeps no client token, so an earlier send cannot be found by one;
-        None (see the README's "Choosing the backend" for what this means for retries)."""
-        return None
+    def find_sent(
+        self,
+        destination: Destination,
+        client_context: str,
+        *,
+        since: datetime | None = None,
+        look_back: int = 1,
+        item: Item | None = None,
+        kind: str | None = None,
+    ) -> SendResult | None:
+        """The earlier send of ``item`` to the destination, created at or after ``since`` (the
+        first try) less the clock skew, as an ``already_sent`` result; None when it is not
+        there. The Send API keeps no ``client_context``, so the send is found by its content
+        among the conversation's 20 newest messages (``client.graph_look_back``; ``look_back``
+        has no use here); a photo, video or voice message not uploaded yet (sent from a file)
+        by its ``kind`` alone. When the conversation cannot be read, a retryable ``failed``
+        result: the item is not sent again blind."""
+        if item is not None:
+            message = self.message_body(item)
+        elif kind in graph_media.ATTACHMENT_TYPES:
+            message = {"attachment": {"type": graph_media.ATTACHMENT_TYPES[kind]}}
+        else:
+            message = None
+        if message is None or since is None:
+            log.warning(
+                "%s: %s unknown, so an earlier send cannot be told apart; sending again",
+                destination,
+                "the item" if message is None else "the first try's start",
+            )
+            return None
+        conversation = destination.thread_id
+        try:
+            conversation = conversation or self.conversation_with(destination.user_ids[0])
+            if conversation is None:
+                return None
+            message_id = self.sent_since(conversation, message, since)
+        except DirectError as exc:
+            if exc.account_action:
+                raise
+            return SendResult(
+                str(destination),
+                conversation,
+                None,
+                client_context,
+                "failed",
+                f"could not look for an earlier send, so it is not sent again blind: {exc}",
+                type(exc).__name__,
+                True,
+            )
+        if message_id is None:
+            return None
+        return SendResult(
+            str(destination), conversation, message_id, client_context, "already_sent"
+        )
+
+    def sent_since(self, conversation: str, message: dict[str, Any], since: datetime) -> str | None:
+        """The id of our own message with the content of the Send API ``message`` among the
+        conversation's detailed (20 newest) messages created at or after ``since`` less the
+        clock skew; None when there is none."""
+        content = self.content_of(message)
+        page = self.thread_page(conversation, page_size=DETAIL_LIMIT)
+        own = {i for i in (self._ig_user_id, self.page_id) if i}
+        search = graph_look_back.find_earlier(page.entries, own, content, since)
+        graph_look_back.log_search(conversation, search, since)
+        return search.message_id
+
+    def content_of(self, message: dict[str, Any]) -> graph_look_back.Content:
+        """What identifies a Send API ``message`` in a conversation; a shared post is known by
+        its permalink, read from the post (``GET /<post>?fields=permalink``)."""
+        attachment = _dict(message.get("attachment"))
+        if attachment.get("type") != "MEDIA_SHARE":
+            return graph_look_back.Content.of_message(message)
+        post = str(_dict(attachment.get("payload")).get("id") or "")
+        answer = self.request("GET", post, params={"fields": "permalink"}, read=True)
+        return graph_look_back.Content.of_message(message, str(answer.get("permalink") or ""))
 
     def upload_photo(self, source: Any, **kwargs: Any) -> Any:
         """Not possible from a file: the attachment upload API takes images by URL only."""
@@ -480,12 +551,45 @@ class GraphClient:
             self.budget("messages")
         if graph_media.is_media_message(message):
             self.pace_media()
-        answer = self.request(
-            "POST", f"{self.node}/messages", json={"recipient": {"id": person}, "message": message}
-        )
+        answer = self._post_message(person, conversation, message)
         return SendResult(
             str(destination), conversation, str(answer.get("message_id") or ""), token, "sent"
         )
+
+    def _post_message(
+        self, person: str, conversation: str | None, message: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Send one message. After a lost answer (dropped connection, timeout) the message is
+        looked for in the conversation and sent again only when it is not there; when the
+        conversation cannot be read, the lost answer's error is raised (not sent blind)."""
+        started = datetime.now(timezone.utc)
+        body = {"recipient": {"id": person}, "message": message}
+        for attempt in range(1, self.retry_attempts + 1):
+            try:
+                return self.request("POST", f"{self.node}/messages", json=body)
+            except (NetworkError, RequestTimeout) as lost:
+                if attempt == self.retry_attempts:
+                    raise
+                wait = min(self.retry_max_wait, 2.0 ** (attempt - 1))
+                log.warning(
+                    "%s; looking for the message in %.0f s before sending again", lost, wait
+                )
+                time.sleep(wait)
+                try:
+                    conversation = conversation or self.conversation_with(person)
+                    found = (
+                        self.sent_since(conversation, message, started) if conversation else None
+                    )
+                except DirectError as exc:
+                    raise type(lost)(
+                        f"{lost.message}; the conversation could not be read to see whether the"
+                        f" message arrived ({exc}), so it is not sent again blind",
+                        endpoint=lost.endpoint,
+                    ) from exc
+                if found is not None:
+                    log.info("the lost answer's message %s is in the conversation", found)
+                    return {"message_id": found}
+        raise AssertionError("unreachable")
 
     def partner_of(self, conversation: str) -> str:
         """The IGSID of the person in a conversation."""
@@ -626,19 +730,21 @@ def graph_destinations(recipients: Any = None, threads: Any = None) -> list[Dest
     return found
 
 
-def message_id(value: Any, field: str = "item_id") -> str:
-    """A message id (mid) as the service writes them, else ``InvalidInput`` naming ``field``."""
-    text = str(value).strip() if isinstance(value, (str, int)) else ""
-    if not text or not text.replace("-", "").replace("_", "").isalnum() or len(text) > 400:
-        raise InvalidInput(field, f"must be a message id, got {value!r}")
-    return text
-
-
 def conversation_id(value: Any, field: str = "thread_id") -> str:
     """A conversation id as the service writes them, else ``InvalidInput`` naming ``field``."""
     text = str(value).strip() if isinstance(value, (str, int)) else ""
     if not text or not text.replace("-", "").replace("_", "").isalnum() or len(text) > 200:
         raise InvalidInput(field, f"must be a conversation id, got {value!r}")
+    return text
+
+
+def message_id(value: Any, field: str = "item_id") -> str:
+    """A message id (mid) as the service writes them, opaque URL-safe base64, else
+    ``InvalidInput`` naming ``field``."""
+    text = str(value).strip() if isinstance(value, (str, int)) else ""
+    bare = text.rstrip("=").replace("-", "").replace("_", "")
+    if not bare or not bare.isascii() or not bare.isalnum() or len(text) > 400:
+        raise InvalidInput(field, f"must be a message id, got {value!r}")
     return text
 
 

@@ -9,7 +9,8 @@ conversation started by the business, one person per conversation, details for t
 messages only, 1000-byte texts, own posts only for `MEDIA_SHARE`, per-account call rates, the
 attachment upload (by public URL for any type, never fetched; by multipart `filedata` for audio
 and video only, within their types and 25 MB, the size kept), and the Graph error shape
-`{"error": {message, type, code, error_subcode, fbtrace_id}}`.
+`{"error": {message, type, code, error_subcode, fbtrace_id}}`. The account's own posts are IG
+Media nodes (`GET /<post id>?fields=permalink`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ TOKEN_SECONDS = 60 * 24 * 3600
 REFRESH_MIN_AGE = 24 * 3600
 TEXT_BYTES = 1000
 PAGE_SIZE = 25
+POST_URL = "https://www.instagram.com/p/"
 ATTACHMENT_TYPES = {"image": 1, "video": 2, "audio": 0, "file": 0}
 MAX_BYTES = {"image": 8 << 20, "video": 25 << 20, "audio": 25 << 20, "file": 25 << 20}
 # What `message_attachments` takes as a `filedata` file: audio and video only (images by URL).
@@ -110,6 +112,17 @@ def graph_error(
     if subcode is not None:
         body["error_subcode"] = subcode
     return ApiError.shaped(status, {"error": body})
+
+
+def fault_error(action: str) -> ApiError | None:
+    """The Graph-shaped answer of a fault rule's error action on a `/graph/` route (throttling
+    code 4, transient code 2), or None for the actions that keep their own answer."""
+    if action == "rate_limit":
+        return graph_error(400, 4, "(#4) Application request limit reached")
+    if action in ("server_error", "unavailable"):
+        status = 500 if action == "server_error" else 503
+        return graph_error(status, 2, "An unexpected error has occurred. Please retry later.")
+    return None
 
 
 def _iso(timestamp_us: int) -> str:
@@ -215,6 +228,9 @@ def handle(ctx: EmulatorState, req: Request) -> Response:
     if item_id is not None and len(parts) == 1 and req.method == "GET":
         ctx.graph_rates.admit(viewer, "conversations")
         return Response(_message(ctx, req, item_id, viewer))
+    media = _own_media(ctx, req, node, viewer) if len(parts) == 1 and req.method == "GET" else None
+    if media is not None:
+        return Response(media)
     raise graph_error(
         400,
         100,
@@ -480,6 +496,22 @@ def _message(ctx: EmulatorState, req: Request, item_id: str, viewer: int) -> Jso
     return _message_json(ctx, row, viewer, wanted)
 
 
+def _own_media(ctx: EmulatorState, req: Request, node: str, viewer: int) -> JsonDict | None:
+    """An IG Media node of the account's own posts (`id`, and `permalink` when asked), or
+    None: another account's post is not readable with this token."""
+    if not node.isdigit():
+        return None
+    ctx.graph_rates.admit(viewer, "conversations")
+    with ctx.store.lock:
+        row = ctx.store.db.execute("SELECT * FROM media WHERE pk = ?", (node,)).fetchone()
+    if row is None or int(row["owner_pk"]) != viewer:
+        return None
+    body: JsonDict = {"id": str(row["pk"])}
+    if "permalink" in _wanted(req):
+        body["permalink"] = f"{POST_URL}{row['code']}/"
+    return body
+
+
 def _person(ctx: EmulatorState, pk: int, viewer: int) -> JsonDict:
     with ctx.store.lock:
         row = ctx.store.db.execute("SELECT username FROM users WHERE pk = ?", (pk,)).fetchone()
@@ -515,9 +547,7 @@ def _message_json(ctx: EmulatorState, row: Any, viewer: int, wanted: set[str]) -
         body["attachments"] = {"data": [_attachment_json(attachment)]}
     if "shares" in wanted and row["item_type"] == "media_share":
         media = payload.get("media_share") or {}
-        body["shares"] = {
-            "data": [{"link": f"https://www.instagram.com/p/{media.get('code', '')}"}]
-        }
+        body["shares"] = {"data": [{"link": f"{POST_URL}{media.get('code', '')}"}]}
     if "reactions" in wanted and row["reactions"]:
         emojis = json.loads(row["reactions"]).get("emojis", [])
         body["reactions"] = {

@@ -457,7 +457,8 @@ class RequestHandler(StreamRequestHandler):
     def _graph(
         self, ctx: EmulatorState, req: Request, length: int | None, chunked: bool
     ) -> Response:
-        """A Graph API request: JSON (or form) body, fault rules, then `graph.handle`."""
+        """A Graph API request: JSON, form or multipart body, fault rules, then `graph.handle`;
+        `drop_after` and `slow_answer` act after the request was handled (a send is stored)."""
         content_type = self.headers.get("Content-Type") or ""
         body = self._read_body(length, chunked)
         if content_type.startswith("multipart/form-data"):
@@ -465,16 +466,21 @@ class RequestHandler(StreamRequestHandler):
         else:
             req.form = graph.decode_body(parse_form(content_type, body))
         fault = ctx.faults.take(req.method, req.path)
-        if fault is not None:
+        if fault is not None and fault.action not in ("drop_after", "slow_answer"):
             if fault.action == "delay":
                 time.sleep(float(fault.params.get("seconds", 1)))
-            elif fault.action in ("drop", "drop_after"):
+            elif fault.action == "drop":
                 raise DropConnection()
             else:
-                error = fault.error()
+                error = graph.fault_error(fault.action) or fault.error()
                 assert error is not None
                 raise error
-        return graph.handle(ctx, req)
+        response = graph.handle(ctx, req)
+        if fault is not None and fault.action == "drop_after":
+            raise DropConnection()
+        if fault is not None and fault.action == "slow_answer":
+            time.sleep(float(fault.params.get("seconds", 1)))
+        return response
 
     def _check_headers(self, req: Request, route: Route) -> None:
         if not req.path.startswith(API) or route.any_agent:

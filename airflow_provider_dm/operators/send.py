@@ -7,10 +7,12 @@ On a retry (try_number > 1: a failed try retried, or a cleared task) the destina
 searched back by time for that token first (``client.look_back``: until before the dag run
 began, less 5 minutes of clock skew, at most ``look_back`` pages); a hit is recorded as
 ``already_sent`` and not sent again, whatever arrived in the thread since. Within a try, a send
-whose answer was lost looks in the thread before it is repeated. One destination failing does
-not stop the others, nor does an ``@username`` the service does not know (its record names
-``recipients[i]``): the task fails at the end, naming the failed destinations, and its retry
-sends only what is missing.
+whose answer was lost looks in the thread before it is repeated. On the official backend, which
+keeps no token, the earlier send is found by its content among the conversation's 20 newest
+messages (``client.graph_look_back``), so the plan hands the item to ``find_sent``.
+One destination failing does not stop the others, nor does an ``@username`` the service does
+not know (its record names ``recipients[i]``): the task fails at the end, naming the failed
+destinations, and its retry sends only what is missing.
 
 The XCom is one record per destination: ``{destination, thread_id, item_id, client_context,
 status, error, error_type, retryable}`` with status ``sent``, ``already_sent`` or ``failed``
@@ -77,16 +79,19 @@ MEDIA_SHARE_RENDERED: dict[str, Coerce] = {
 @dataclass(frozen=True)
 class SendPlan:
     """A validated item, before any request: ``key`` identifies it for the client_context,
-    ``preview`` describes it for a dry run, ``make`` yields the item (uploading if need be)."""
+    ``preview`` describes it for a dry run, ``make`` yields the item (uploading if need be),
+    ``item`` is the item when known without a request (the official backend finds an earlier
+    send by its content)."""
 
     key: str
     preview: dict[str, Any]
     make: Callable[[DirectClient], Item]
+    item: Item | None = None
 
 
 def _plan_of(item: Item) -> SendPlan:
     values = item.to_dict()
-    return SendPlan(json.dumps(values, sort_keys=True), values, lambda client: item)
+    return SendPlan(json.dumps(values, sort_keys=True), values, lambda client: item, item)
 
 
 def _address(destination: Destination) -> dict[str, Any]:
@@ -181,7 +186,8 @@ class DirectSendBaseOperator(DirectBaseOperator):
         tokens = {d: self._client_context(context, d, plan) for d in destinations}
         results: dict[Destination, SendResult] = {}
         if context["ti"].try_number > 1:
-            results.update(self._already_sent(client, tokens, first_try_began(context)))
+            began = first_try_began(context)
+            results.update(self._already_sent(client, tokens, began, plan))
         missing = [d for d in destinations if d not in results]
         item = plan.make(client) if missing else None
         for destination in missing:
@@ -216,13 +222,18 @@ class DirectSendBaseOperator(DirectBaseOperator):
         )
 
     def _already_sent(
-        self, client: DirectClient, tokens: dict[Destination, str], since: datetime | None
+        self,
+        client: DirectClient,
+        tokens: dict[Destination, str],
+        since: datetime | None,
+        plan: SendPlan,
     ) -> dict[Destination, SendResult]:
         found: dict[Destination, SendResult] = {}
+        what = {"item": plan.item, "kind": plan.preview.get("kind")}
         for destination, token in tokens.items():
             try:
                 earlier = client.find_sent(
-                    destination, token, since=since, look_back=self.look_back
+                    destination, token, since=since, look_back=self.look_back, **what
                 )
             except DirectError as exc:
                 self.log.warning(

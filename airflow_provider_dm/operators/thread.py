@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_dm.client.checks import numeric_id
 from airflow_provider_dm.operators.base import DirectBaseOperator
 from airflow_provider_dm.operators.export import collect, iso, output_path_value, parse_since
 from airflow_provider_dm.operators.rendered import (
@@ -92,7 +91,7 @@ class DirectFetchThreadOperator(DirectBaseOperator):
         values = rendered_values(RENDERED, self)
         thread_id = self.hook.check_thread_id(self.thread_id)
         since = parse_since(self.since)
-        since_item_id = _since_item_id(self.since_item_id)
+        since_item_id = _since_item_id(self.hook, self.since_item_id)
         output_path = output_path_value(self.output_path)
         hook = self.hook
         client = hook.get_conn()
@@ -133,10 +132,13 @@ class DirectFetchThreadOperator(DirectBaseOperator):
         }
 
 
-def _since_item_id(value: Any) -> str | None:
+def _since_item_id(hook: Any, value: Any) -> str | None:
+    """The rendered ``since_item_id``, checked as the connection's API writes item ids (digits
+    on the private API, opaque message ids on the official one); None when not given."""
     if value is None or str(value).strip().lower() in ("", "none"):
         return None
-    return numeric_id(value, "since_item_id")
+    _, item_check = hook.id_checks()
+    return item_check(value, "since_item_id")
 
 
 def item_summary(item: ThreadItem, usernames: dict[int, str]) -> dict[str, Any]:

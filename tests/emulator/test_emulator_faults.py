@@ -200,3 +200,42 @@ def test_random_faults_refuse_a_bad_setting(emulator: EmulatorControl, spec, fie
     assert (
         requests.get(f"{emulator.url}/__emulator/faults/random", timeout=5).json()["random"] is None
     )
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "code"),
+    [("rate_limit", 400, 4), ("server_error", 500, 2), ("unavailable", 503, 2)],
+)
+def test_error_faults_on_graph_routes_answer_in_the_graph_shape(
+    emulator: EmulatorControl, action, status, code
+) -> None:
+    token = emulator.graph_token()["access_token"]
+    emulator.add_fault("GET", "/graph/", action)
+    me = f"{emulator.url}/graph/v26.0/me"
+    auth = {"Authorization": f"Bearer {token}"}
+
+    faulty = requests.get(me, headers=auth, timeout=10)
+    after = requests.get(me, headers=auth, timeout=10)
+
+    assert faulty.status_code == status
+    assert faulty.json()["error"]["code"] == code
+    assert after.status_code == 200
+
+
+def test_drop_after_on_a_graph_send_stores_the_message(emulator: EmulatorControl) -> None:
+    token = emulator.graph_token()["access_token"]
+    seed = emulator.seed()
+    thread = next(t for t in seed["threads"] if not t["is_group"] and not t["pending"])
+    person = next(u for u in seed["users"] if u["pk"] == thread["users"][0])
+    emulator.incoming(thread["thread_id"], person["pk"], "hello business")
+    emulator.add_fault("POST", "/graph/", "drop_after")
+
+    with pytest.raises(requests.ConnectionError):
+        requests.post(
+            f"{emulator.url}/graph/v26.0/me/messages",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"recipient": {"id": person["igsid"]}, "message": {"text": "stored"}},
+            timeout=10,
+        )
+
+    assert [row["fields"] for row in emulator.ledger()] == [{"text": "stored"}]
