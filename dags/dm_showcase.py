@@ -1,9 +1,9 @@
 """dm_showcase: everything the provider does, in one DAG, on either backend.
 
 fetch the inbox -> pick the threads to answer -> fetch those threads (mapped)
-upload a photo and a video -> send a text, a link, a media share, the video, a profile share
-and the photo to a new group conversation and to the picked threads. Each upload hands its
-result to its send through XCom.
+upload a photo, a video and a voice message -> send a text, a link, a media share, the video,
+the voice message, a profile share and the photo to a new group conversation and to the picked
+threads. Each upload hands its result to its send through XCom.
 
 The connection is the DAG's ``conn`` param: ``instagram_direct_default`` (the private API, the
 default) or ``instagram_messaging_default`` (the official Messaging API). On the official API
@@ -30,10 +30,12 @@ from airflow_provider_dm.operators import (
     DirectSendMessageOperator,
     DirectSendPhotoOperator,
     DirectSendVideoOperator,
+    DirectSendVoiceOperator,
     DirectShareMediaOperator,
     DirectShareProfileOperator,
     DirectUploadPhotoOperator,
     DirectUploadVideoOperator,
+    DirectUploadVoiceOperator,
 )
 
 MEDIA = Path(__file__).parent / "media"
@@ -101,8 +103,11 @@ def dm_showcase():
     video = DirectUploadVideoOperator(
         task_id="upload_video", direct_conn_id=CONN, path=str(MEDIA / "countdown.mp4")
     )
+    voice = DirectUploadVoiceOperator(
+        task_id="upload_voice", direct_conn_id=CONN, path=str(MEDIA / "chime.m4a")
+    )
     chain(inbox, private_only, photo)
-    chain(inbox, video)
+    chain(inbox, [video, voice])
 
     to = {"recipients": group(api), "threads": picked, "direct_conn_id": CONN}
     text = DirectSendMessageOperator(
@@ -119,7 +124,8 @@ def dm_showcase():
     # The whole upload result goes through XCom: upload_id and, for the current route, media_id.
     send_photo = DirectSendPhotoOperator(task_id="send_photo", upload=photo.output, **to)
     send_video = DirectSendVideoOperator(task_id="send_video", upload=video.output, **to)
-    chain(text, link, media, send_video, profile, send_photo)
+    send_voice = DirectSendVoiceOperator(task_id="send_voice", upload=voice.output, **to)
+    chain(text, link, media, send_video, send_voice, profile, send_photo)
     private_only >> profile
 
 

@@ -110,7 +110,8 @@ def describe(row: dict) -> str:
     if upload:
         size = f"{upload.get('bytes', 0):,} bytes"
         dims = f"{upload.get('width')}x{upload.get('height')}" if upload.get("width") else ""
-        return " ".join(part for part in (size, dims) if part)
+        length = f"{upload['duration_ms'] / 1000:.1f} s" if upload.get("duration_ms") else ""
+        return " ".join(part for part in (size, dims, length) if part)
     for key in ("text", "link_text", "profile_user_id", "media_id"):
         if fields.get(key):
             return f"{key}={str(fields[key])[:60]}"

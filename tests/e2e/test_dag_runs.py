@@ -24,6 +24,7 @@ SHOWCASE_KINDS = {
     "media share": {"media_share"},
     "photo": {"photo_attachment", "configure_photo"},
     "video": {"raven_attachment", "configure_video"},
+    "voice": {"voice_attachment", "share_voice"},
 }
 SEND_STATUSES = {"sent", "already_sent", "failed"}
 
@@ -137,7 +138,7 @@ def test_showcase_sends_every_item_type_with_uploads_chained(run_log: RunLog) ->
     assert len(threads) >= 2, "sent to a recipient group and to the picked threads"
 
     uploads = outcome.uploads()
-    assert {u["kind"] for u in uploads} == {"photo", "video"}, uploads
+    assert {u["kind"] for u in uploads} == {"photo", "video", "voice"}, uploads
     ledger_uploads = [row["upload"] for row in outcome.ledger if row["upload"]]
     for upload in uploads:
         ids = {upload["upload_id"], upload.get("media_id")} - {None}

@@ -44,10 +44,12 @@ def test_the_showcase_runs_on_the_official_backend(
     ledger = emulator.ledger()
     assert {row["backend"] for row in ledger} == {"graph"}
     assert (
-        sorted(row["kind"] for row in ledger) == ["media_share"] * 3 + ["text"] * 6 + ["video"] * 3
+        sorted(row["kind"] for row in ledger)
+        == ["audio"] * 3 + ["media_share"] * 3 + ["text"] * 6 + ["video"] * 3
     )
     assert out.result("upload_video")["route"] == "graph"
-    for task in ("send_text", "send_link", "share_media", "send_video"):
+    assert out.result("upload_voice")["route"] == "graph"
+    for task in ("send_text", "send_link", "share_media", "send_video", "send_voice"):
         records = out.result(task)
         assert [r["status"] for r in records] == ["sent"] * 3
         assert [r["thread_id"] for r in records] == picked
