@@ -51,15 +51,22 @@ THREADS = "{{ [dag_run.conf['thread_id']] }}"
 START = datetime(2026, 1, 1)
 RETRIES = {"retries": 2, "retry_delay": timedelta(seconds=0)}
 
-with DAG(
-    "dm_backends",
-    schedule=None,
-    start_date=START,
-    catchup=False,
-    tags=["test"],
-    render_template_as_native_obj=True,
-    default_args=RETRIES,
-) as dm_backends:
+
+def backend_dag(dag_id: str) -> DAG:
+    """A manually triggered test DAG whose templates render native objects (the conf's lists)
+    and whose tasks retry twice at once."""
+    return DAG(
+        dag_id,
+        schedule=None,
+        start_date=START,
+        catchup=False,
+        tags=["test"],
+        render_template_as_native_obj=True,
+        default_args=RETRIES,
+    )
+
+
+with backend_dag("dm_backends") as dm_backends:
     inbox = DirectFetchInboxOperator(task_id="fetch_inbox", direct_conn_id=CONN)
     thread = DirectFetchThreadOperator(
         task_id="fetch_thread", direct_conn_id=CONN, thread_id="{{ dag_run.conf['thread_id'] }}"
@@ -91,15 +98,7 @@ PHOTO = {
     "url": "{{ dag_run.conf.get('photo_url') }}",
 }
 
-with DAG(
-    "dm_backends_media",
-    schedule=None,
-    start_date=START,
-    catchup=False,
-    tags=["test"],
-    render_template_as_native_obj=True,
-    default_args=RETRIES,
-) as dm_backends_media:
+with backend_dag("dm_backends_media") as dm_backends_media:
     upload_photo = DirectUploadPhotoOperator(task_id="upload_photo", direct_conn_id=CONN, **PHOTO)
     DirectSendPhotoOperator(
         task_id="send_photo", direct_conn_id=CONN, upload=upload_photo.output, threads=THREADS
@@ -120,27 +119,11 @@ with DAG(
         recipients="{{ [[dag_run.conf['recipient']]] }}",
     )
 
-with DAG(
-    "dm_backends_photo",
-    schedule=None,
-    start_date=START,
-    catchup=False,
-    tags=["test"],
-    render_template_as_native_obj=True,
-    default_args=RETRIES,
-) as dm_backends_photo:
+with backend_dag("dm_backends_photo") as dm_backends_photo:
     DirectUploadPhotoOperator(task_id="upload_photo", direct_conn_id=CONN, **PHOTO)
     DirectSendPhotoOperator(task_id="send_photo", direct_conn_id=CONN, threads=THREADS, **PHOTO)
 
-with DAG(
-    "dm_backends_upload",
-    schedule=None,
-    start_date=START,
-    catchup=False,
-    tags=["test"],
-    render_template_as_native_obj=True,
-    default_args=RETRIES,
-) as dm_backends_upload:
+with backend_dag("dm_backends_upload") as dm_backends_upload:
     DirectSendPhotoOperator(
         task_id="send_photo",
         direct_conn_id=CONN,
@@ -148,15 +131,7 @@ with DAG(
         threads=THREADS,
     )
 
-with DAG(
-    "dm_backends_profile",
-    schedule=None,
-    start_date=START,
-    catchup=False,
-    tags=["test"],
-    render_template_as_native_obj=True,
-    default_args=RETRIES,
-) as dm_backends_profile:
+with backend_dag("dm_backends_profile") as dm_backends_profile:
     DirectShareProfileOperator(
         task_id="share_profile",
         direct_conn_id=CONN,
@@ -164,15 +139,7 @@ with DAG(
         threads=THREADS,
     )
 
-with DAG(
-    "dm_backends_text",
-    schedule=None,
-    start_date=START,
-    catchup=False,
-    tags=["test"],
-    render_template_as_native_obj=True,
-    default_args=RETRIES,
-) as dm_backends_text:
+with backend_dag("dm_backends_text") as dm_backends_text:
     DirectSendMessageOperator(
         task_id="send_text",
         direct_conn_id=CONN,
@@ -199,15 +166,7 @@ with DAG(
 
 THREAD = "{{ dag_run.conf['thread_id'] }}"
 
-with DAG(
-    "dm_backends_actions",
-    schedule=None,
-    start_date=START,
-    catchup=False,
-    tags=["test"],
-    render_template_as_native_obj=True,
-    default_args=RETRIES,
-) as dm_backends_actions:
+with backend_dag("dm_backends_actions") as dm_backends_actions:
     newest = DirectFetchThreadOperator(
         task_id="fetch_newest", direct_conn_id=CONN, thread_id=THREAD, max_items=1
     )
@@ -231,15 +190,7 @@ with DAG(
     )
     newest >> react >> react_again >> seen >> ask >> wait
 
-with DAG(
-    "dm_backends_refused",
-    schedule=None,
-    start_date=START,
-    catchup=False,
-    tags=["test"],
-    render_template_as_native_obj=True,
-    default_args=RETRIES,
-) as dm_backends_refused:
+with backend_dag("dm_backends_refused") as dm_backends_refused:
     DirectUnsendOperator(
         task_id="unsend",
         direct_conn_id=CONN,
