@@ -55,30 +55,36 @@ def test_three_messages_three_runs_across_a_triggerer_restart(
     emulator = EmulatorControl(services.emulator_url)
     services.wait_for_dag(DAG_ID)
     services.api("PATCH", f"dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
-    _wait_for(
-        lambda: services.api("GET", f"variables/{MARK}").status_code == 200,
-        "the trigger's first mark",
-    )
-    ledger_before = len(emulator.ledger())
+    try:
+        _wait_for(
+            lambda: services.api("GET", f"variables/{MARK}").status_code == 200,
+            "the trigger's first mark",
+        )
+        ledger_before = len(emulator.ledger())
 
-    first = emulator.incoming(THREAD, CAROL, "first question")
-    _successes(services, 1)
-    second = emulator.incoming(THREAD, CAROL, "second question")
-    _successes(services, 2)
+        first = emulator.incoming(THREAD, CAROL, "first question")
+        _successes(services, 1)
+        second = emulator.incoming(THREAD, CAROL, "second question")
+        _successes(services, 2)
 
-    triggerer = next(s for s in services.services if s.name == "triggerer")
-    mark = services.api("GET", f"variables/{MARK}").json()["value"]
-    stop_services([triggerer], 30.0)
-    services.services.remove(triggerer)
-    third = emulator.incoming(THREAD, CAROL, "third question, while the triggerer was down")
-    services._spawn("triggerer-2", ["triggerer"])
-    runs = _successes(services, 3)
-    time.sleep(65)  # a poll or two more: a repeated message would start a fourth run
+        triggerer = next(s for s in services.services if s.name == "triggerer")
+        mark = services.api("GET", f"variables/{MARK}").json()["value"]
+        stop_services([triggerer], 30.0)
+        services.services.remove(triggerer)
+        third = emulator.incoming(THREAD, CAROL, "third question, while the triggerer was down")
+        services._spawn("triggerer-2", ["triggerer"])
+        runs = _successes(services, 3)
+        time.sleep(65)  # a poll or two more: a repeated message would start a fourth run
 
-    assert len(_runs(services)) == 3, _runs(services)
-    assert int(services.api("GET", f"variables/{MARK}").json()["value"]) > int(mark)
-    answers = [e for e in emulator.ledger()[ledger_before:] if e["kind"] == "text"]
-    assert len(answers) == 3
-    reacted = [e["item_id"] for e in emulator.ledger()[ledger_before:] if e["kind"] == "reaction"]
-    assert reacted == [first["item_id"], second["item_id"], third["item_id"]]
-    assert len(runs) == 3
+        assert len(_runs(services)) == 3, _runs(services)
+        assert int(services.api("GET", f"variables/{MARK}").json()["value"]) > int(mark)
+        answers = [e for e in emulator.ledger()[ledger_before:] if e["kind"] == "text"]
+        assert len(answers) == 3
+        reacted = [
+            e["item_id"] for e in emulator.ledger()[ledger_before:] if e["kind"] == "reaction"
+        ]
+        assert reacted == [first["item_id"], second["item_id"], third["item_id"]]
+        assert len(runs) == 3
+    finally:
+        # Later tests of the shared stack send and receive too: the auto-reply must not answer.
+        services.api("PATCH", f"dags/{DAG_ID}", json={"is_paused": True})

@@ -75,30 +75,37 @@ def test_a_signed_delivery_starts_one_run_that_answers(airflow_services, receive
     emulator.incoming(thread["thread_id"], bob["pk"], "are you open today?")
     airflow_services.wait_for_dag(DAG_ID)
     airflow_services.api("PATCH", f"dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
-    check = requests.get(
-        receiver,
-        params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "42"},
-        timeout=10,
-    )
-    assert (check.status_code, check.text) == (200, "42")
-    payload = _payload(token["ig_user_id"], bob["igsid"], "mid.1", "are you open today?")
+    try:
+        check = requests.get(
+            receiver,
+            params={
+                "hub.mode": "subscribe",
+                "hub.verify_token": VERIFY_TOKEN,
+                "hub.challenge": "42",
+            },
+            timeout=10,
+        )
+        assert (check.status_code, check.text) == (200, "42")
+        payload = _payload(token["ig_user_id"], bob["igsid"], "mid.1", "are you open today?")
 
-    forged = requests.post(
-        receiver, data=payload, headers={HEADER: sign(payload, "not-the-secret")}, timeout=10
-    )
-    delivered = requests.post(
-        receiver, data=payload, headers={HEADER: sign(payload, APP_SECRET)}, timeout=180
-    )
+        forged = requests.post(
+            receiver, data=payload, headers={HEADER: sign(payload, "not-the-secret")}, timeout=10
+        )
+        delivered = requests.post(
+            receiver, data=payload, headers={HEADER: sign(payload, APP_SECRET)}, timeout=180
+        )
 
-    assert forged.status_code == 403
-    assert delivered.status_code == 200, delivered.text
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and not _runs(airflow_services):
-        time.sleep(1)
-    runs = _runs(airflow_services)
-    assert len(runs) == 1, "one run for the signed delivery, none for the forged one"
-    run = airflow_services.wait_for_run(DAG_ID, runs[0]["dag_run_id"])
-    assert run["state"] == "success", airflow_services.report()
-    answers = [r for r in emulator.ledger() if r["backend"] == "graph"]
-    assert [(r["kind"], r["thread_id"]) for r in answers] == [("text", thread["thread_id"])]
-    assert answers[0]["fields"]["text"].startswith("Thanks for your message")
+        assert forged.status_code == 403
+        assert delivered.status_code == 200, delivered.text
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not _runs(airflow_services):
+            time.sleep(1)
+        runs = _runs(airflow_services)
+        assert len(runs) == 1, "one run for the signed delivery, none for the forged one"
+        run = airflow_services.wait_for_run(DAG_ID, runs[0]["dag_run_id"])
+        assert run["state"] == "success", airflow_services.report()
+        answers = [r for r in emulator.ledger() if r["backend"] == "graph"]
+        assert [(r["kind"], r["thread_id"]) for r in answers] == [("text", thread["thread_id"])]
+        assert answers[0]["fields"]["text"].startswith("Thanks for your message")
+    finally:
+        airflow_services.api("PATCH", f"dags/{DAG_ID}", json={"is_paused": True})
