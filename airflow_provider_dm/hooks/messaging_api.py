@@ -116,13 +116,10 @@ class MessagingApiHook(DirectHook):
         """Refuse, before any request, an item kind the official API cannot send, naming
         the operator, the connection type and the reason."""
         from airflow_provider_dm.client.graph import SENDABLE
+        from airflow_provider_dm.hooks.unsupported_operators import unsendable
 
-        kind = item.get("kind")
-        if kind not in SENDABLE:
-            raise ValueError(
-                f"{operator} cannot run on an {MESSAGING_CONN_TYPE} connection: the official"
-                f" Instagram Messaging API {UNSENDABLE.get(str(kind), UNSENDABLE['media'])}"
-            )
+        if item.get("kind") not in SENDABLE:
+            raise ValueError(unsendable(operator, str(item.get("kind"))))
 
     def check_operator(self, operator: type) -> None:
         """Refuse, before any request, an operator the official API cannot serve, naming
@@ -180,8 +177,4 @@ class MessagingApiHook(DirectHook):
         return expires_in
 
 
-UNSENDABLE = {
-    "profile": "cannot share a profile (send a link to it as text instead)",
-    "media": "cannot send this kind of item",
-}
 _OVERRIDES = frozenset({"timeout", "proxy", "verify_tls", "dry_run", "send_rate", "redis_conn_id"})

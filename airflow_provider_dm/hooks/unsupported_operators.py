@@ -1,6 +1,7 @@
-"""The operators that Meta's official Instagram Messaging API cannot serve, each with the
-reason, in one table: an ``instagram_messaging`` connection refuses them before any request
-(``MessagingApiHook.check_operator``), and the README's backend table says the same."""
+"""What Meta's official Instagram Messaging API cannot do, with the reasons, in one place: the
+operators it cannot serve and the item kinds it cannot send. An ``instagram_messaging``
+connection refuses them before any request (``MessagingApiHook.check_operator`` and
+``check_sendable``), and the README's backend table says the same."""
 
 from __future__ import annotations
 
@@ -21,6 +22,21 @@ UNSUPPORTED_OPERATORS: dict[str, str] = {
         "cannot look up usernames: people are IGSIDs learned from conversations and webhooks"
     ),
 }
+
+UNSENDABLE_ITEMS: dict[str, str] = {
+    "profile": "cannot share a profile (send a link to it as text instead)",
+}
+OTHER_ITEMS = "cannot send this kind of item"
+
+
+def unsendable(operator: str, kind: str) -> str:
+    """Why ``operator`` cannot send a ``kind`` item on an ``instagram_messaging`` connection,
+    as a whole message."""
+    reason = UNSENDABLE_ITEMS.get(kind, OTHER_ITEMS)
+    return (
+        f"{operator} cannot run on an {MESSAGING_CONN_TYPE} connection: the official Instagram"
+        f" Messaging API {reason}"
+    )
 
 
 def refusal(operator: type) -> str | None:
