@@ -52,6 +52,10 @@ def _log_in(page: Any, services: AirflowServices) -> None:
     page.get_by_label("Username").fill(ADMIN)
     page.get_by_label("Password").fill(services.admin_password())
     page.get_by_role("button", name="Sign in").click()
+    # Wait for the sign-in to finish: a navigation started meanwhile is aborted by its redirect.
+    from playwright.sync_api import expect
+
+    expect(page.get_by_label("Password")).to_have_count(0, timeout=30_000)
 
 
 def _extra_field(page: Any, dialog: Any, label: str) -> Any:
